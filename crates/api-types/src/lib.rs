@@ -1,0 +1,433 @@
+//! The JSON bodies of the retail HTTP API, shared by the server and the SPA.
+//!
+//! These are wire types, distinct from database rows and domain values: they carry no logic
+//! beyond serialisation. Money travels as integer minor units (`price_cents`), times as RFC 3339
+//! UTC strings, IDs as integers.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub use retail_domain::account::Role;
+pub use retail_domain::{Currency, ProductId, UserId};
+
+#[cfg(feature = "openapi")]
+use utoipa::{IntoParams, ToSchema};
+
+/// Media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// An RFC 9457 problem document: every 4xx and 5xx answer has this body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Problem {
+    /// URI naming the problem type (`urn:retail:problem:<code>`).
+    #[serde(rename = "type")]
+    pub type_uri: String,
+    /// Short, stable summary of the problem type.
+    pub title: String,
+    /// HTTP status code.
+    pub status: u16,
+    /// What went wrong in this occurrence.
+    pub detail: String,
+    /// Stable machine-readable code, e.g. `validation_failed`, `not_found`.
+    pub code: String,
+    /// Request ID (also in the `X-Request-Id` header), for support and log search.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// One entry per invalid input field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldProblem>,
+}
+
+/// One invalid input field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct FieldProblem {
+    /// Field path as sent, e.g. `price_cents` or `items[2].sku`.
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+// ---------------------------------------------------------------- accounts
+
+/// Body of `POST /api/auth/register`. Any role in the body is ignored: registering always
+/// creates a customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RegisterRequest {
+    /// Account identity; compared case-insensitively.
+    #[cfg_attr(feature = "openapi", schema(example = "ann@example.com", max_length = 254))]
+    pub email: String,
+    /// 8-128 characters, not containing the email, not a common password.
+    #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 128))]
+    pub password: String,
+    /// Name shown in the header; defaults to the email's local part.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 80))]
+    pub display_name: Option<String>,
+}
+
+/// Body of `POST /api/auth/login`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct LoginRequest {
+    /// Account email.
+    pub email: String,
+    /// Password.
+    pub password: String,
+}
+
+/// Body of `POST /api/auth/refresh`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RefreshRequest {
+    /// The refresh token from the last login or refresh; it is rotated (single use).
+    pub refresh_token: String,
+}
+
+/// Tokens for a session, returned by register, login and refresh.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TokenResponse {
+    /// JWT (HS256) to send as `Authorization: Bearer <token>`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until `access_token` expires.
+    pub expires_in: i64,
+    /// Opaque single-use token for `POST /api/auth/refresh`.
+    pub refresh_token: String,
+    /// Seconds until `refresh_token` expires.
+    pub refresh_expires_in: i64,
+    /// The account the tokens belong to.
+    pub user: User,
+}
+
+/// An account as its owner and admins see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct User {
+    /// Account ID.
+    pub id: UserId,
+    /// Normalised email.
+    pub email: String,
+    /// Display name.
+    pub display_name: String,
+    /// Role.
+    pub role: Role,
+    /// When the account was created (UTC).
+    pub created_at: DateTime<Utc>,
+}
+
+/// One page of accounts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct UserList {
+    /// Accounts on this page.
+    pub items: Vec<User>,
+    /// Where this page sits.
+    pub pagination: Pagination,
+}
+
+/// Query of `GET /api/admin/users`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct UserQuery {
+    /// 1-based page (default 1).
+    pub page: Option<u32>,
+    /// Page size, 1-100 (default 20).
+    pub per_page: Option<u32>,
+    /// Only accounts with this role.
+    pub role: Option<Role>,
+    /// Substring of email or display name.
+    pub q: Option<String>,
+}
+
+/// Body of `PUT /api/admin/users/{id}/role`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ChangeRoleRequest {
+    /// The new role.
+    pub role: Role,
+}
+
+// ---------------------------------------------------------------- catalog
+
+/// Position of a page in a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Pagination {
+    /// 1-based page number.
+    pub page: u32,
+    /// Page size.
+    pub per_page: u32,
+    /// Items matching the query across all pages.
+    pub total: i64,
+    /// Number of pages (at least 1).
+    pub total_pages: i64,
+}
+
+/// A product.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Product {
+    /// Product ID.
+    pub id: ProductId,
+    /// Unique stock keeping unit (upper-case).
+    pub sku: String,
+    /// Name.
+    pub name: String,
+    /// Description (may be empty).
+    pub description: String,
+    /// Price in minor units of `currency`.
+    pub price_cents: i64,
+    /// ISO 4217 code.
+    pub currency: Currency,
+    /// Units on hand.
+    pub stock: i64,
+    /// Lower-case category.
+    pub category: String,
+    /// Picture URL, if any.
+    pub image_url: Option<String>,
+    /// Visible to shoppers.
+    pub active: bool,
+    /// Increases on every change; send it back when updating (optimistic concurrency).
+    pub version: i64,
+    /// Created (UTC).
+    pub created_at: DateTime<Utc>,
+    /// Last changed (UTC).
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One page of products.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ProductList {
+    /// Products on this page.
+    pub items: Vec<Product>,
+    /// Where this page sits.
+    pub pagination: Pagination,
+}
+
+/// Query of `GET /api/products`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct ProductQuery {
+    /// 1-based page (default 1).
+    pub page: Option<u32>,
+    /// Page size, 1-100 (default 20).
+    pub per_page: Option<u32>,
+    /// One of `relevance`, `name`, `-name`, `price`, `-price`, `newest`. Default: `relevance`
+    /// when searching, else `name`.
+    pub sort: Option<String>,
+    /// Only this category (case-insensitive).
+    pub category: Option<String>,
+    /// Full-text search over name, description, category and SKU; words match as prefixes.
+    pub q: Option<String>,
+    /// Include deactivated products (admin only).
+    pub include_inactive: Option<bool>,
+}
+
+/// A category and how many visible products it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct CategoryCount {
+    /// Category name.
+    pub category: String,
+    /// Active products in it.
+    pub product_count: i64,
+}
+
+/// Body of `POST /api/admin/products`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct CreateProductRequest {
+    /// Unique SKU: 1-64 of letters, digits, `-`, `_`, `.`.
+    #[cfg_attr(feature = "openapi", schema(example = "KET-001"))]
+    pub sku: String,
+    /// 1-200 characters.
+    pub name: String,
+    /// Up to 5000 characters.
+    #[serde(default)]
+    pub description: String,
+    /// Price in minor units, >= 0.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, example = 2599))]
+    pub price_cents: i64,
+    /// ISO 4217 code: EUR, USD or GBP.
+    pub currency: String,
+    /// 1-64 characters.
+    pub category: String,
+    /// http(s) URL or site path; empty for none.
+    #[serde(default)]
+    pub image_url: Option<String>,
+    /// Units on hand at creation (recorded in the stock ledger), >= 0.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0))]
+    pub initial_stock: i64,
+    /// Visible to shoppers (default true).
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Body of `PATCH /api/admin/products/{id}`: only the fields present change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct UpdateProductRequest {
+    /// The `version` the client last read; a stale version gets 409.
+    pub version: i64,
+    /// New name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// New description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// New price in minor units, >= 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_cents: Option<i64>,
+    /// New currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// New category.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// New image URL; empty string removes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_url: Option<String>,
+    /// `false` deactivates (hides from shoppers), `true` reactivates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+}
+
+/// Body of `POST /api/admin/products/{id}/stock`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct StockAdjustmentRequest {
+    /// Units to add (positive) or remove (negative); never zero.
+    pub delta: i64,
+    /// Why, recorded in the ledger (1-200 characters).
+    pub reason: String,
+}
+
+/// Answer of `POST /api/admin/products/{id}/stock`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct StockAdjustmentResponse {
+    /// The product after the movement.
+    pub product: Product,
+    /// The ledger entry written.
+    pub movement: StockMovement,
+}
+
+/// One entry of a product's stock ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct StockMovement {
+    /// Ledger entry ID.
+    pub id: i64,
+    /// The product.
+    pub product_id: ProductId,
+    /// Units added or removed.
+    pub delta: i64,
+    /// Units on hand after this movement.
+    pub stock_after: i64,
+    /// Why.
+    pub reason: String,
+    /// Who (absent for system movements such as the seed).
+    pub actor_id: Option<UserId>,
+    /// When (UTC).
+    pub created_at: DateTime<Utc>,
+}
+
+/// One page of a stock ledger, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct StockMovementList {
+    /// Entries on this page.
+    pub items: Vec<StockMovement>,
+    /// Where this page sits.
+    pub pagination: Pagination,
+}
+
+/// Query with only paging.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct PageQuery {
+    /// 1-based page (default 1).
+    pub page: Option<u32>,
+    /// Page size, 1-100 (default 20).
+    pub per_page: Option<u32>,
+}
+
+/// Query of `GET /api/admin/audit`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct AuditQuery {
+    /// 1-based page (default 1).
+    pub page: Option<u32>,
+    /// Page size, 1-100 (default 20).
+    pub per_page: Option<u32>,
+    /// Only entries about this kind of entity (`product`, `user`).
+    pub entity_type: Option<String>,
+}
+
+/// One audit-log entry: a state change that matters, who made it and when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AuditEntry {
+    /// Entry ID.
+    pub id: i64,
+    /// Who (absent for system actions).
+    pub actor_id: Option<UserId>,
+    /// What happened, e.g. `product.created`, `user.role_changed`.
+    pub action: String,
+    /// Kind of the entity changed, e.g. `product`.
+    pub entity_type: String,
+    /// ID of the entity changed.
+    pub entity_id: String,
+    /// Details of the change.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub detail: serde_json::Value,
+    /// When (UTC).
+    pub created_at: DateTime<Utc>,
+}
+
+/// One page of the audit log, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AuditList {
+    /// Entries on this page.
+    pub items: Vec<AuditEntry>,
+    /// Where this page sits.
+    pub pagination: Pagination,
+}
+
+// ---------------------------------------------------------------- operations
+
+/// Body of `/health` and `/api/hello`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Health {
+    /// `ok`.
+    pub status: String,
+}
+
+/// Body of `/ready`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Readiness {
+    /// `ready` or `unavailable`.
+    pub status: String,
+    /// Whether a query against the database succeeded.
+    pub database: bool,
+    /// Whether every embedded migration has been applied.
+    pub migrations: bool,
+}

@@ -1,0 +1,16 @@
+//! Pure business rules of the retail platform.
+//!
+//! Everything here is deterministic: no IO, no clock reads, no randomness. Callers pass in
+//! whatever the rules need (the current time, stored values) and get back values or typed errors.
+#![deny(missing_docs)]
+
+pub mod account;
+pub mod catalog;
+pub mod ids;
+pub mod money;
+pub mod paging;
+pub mod validation;
+
+pub use ids::{ProductId, UserId};
+pub use money::{Currency, Money};
+pub use validation::{FieldError, ValidationErrors};

@@ -1,0 +1,108 @@
+//! Prometheus metrics: HTTP traffic by route template (never the raw path, so IDs cannot
+//! blow up the label set) and status, plus pool and business counters.
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{Error, web};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+};
+
+use crate::error::ApiError;
+
+/// The process's metrics, in their own registry (tests run several apps in one process).
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    http_requests: IntCounterVec,
+    http_duration: HistogramVec,
+    pool: IntGaugeVec,
+    /// Login attempts by outcome (`success`, `invalid`, `throttled`).
+    pub logins: IntCounterVec,
+    /// Requests refused by a rate limiter, by limiter.
+    pub rate_limited: IntCounterVec,
+    /// Product-list answers by how they were served (`cache`, `db`, `not_modified`).
+    pub product_list: IntCounterVec,
+}
+
+impl Metrics {
+    /// Registers every metric.
+    pub fn new() -> Result<Metrics, prometheus::Error> {
+        let registry = Registry::new_custom(Some("retail".into()), None)?;
+        let http_requests = IntCounterVec::new(
+            Opts::new("http_requests_total", "HTTP requests by method, route template and status"),
+            &["method", "route", "status"],
+        )?;
+        let http_duration = HistogramVec::new(
+            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency")
+                .buckets(vec![0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
+            &["method", "route", "status"],
+        )?;
+        let pool = IntGaugeVec::new(
+            Opts::new("db_pool_connections", "Database connections by state"),
+            &["state"],
+        )?;
+        let logins = IntCounterVec::new(Opts::new("logins_total", "Login attempts by outcome"), &["outcome"])?;
+        let rate_limited = IntCounterVec::new(
+            Opts::new("rate_limited_total", "Requests refused by a rate limiter"),
+            &["limiter"],
+        )?;
+        let product_list = IntCounterVec::new(
+            Opts::new("product_list_responses_total", "Product list answers by source"),
+            &["source"],
+        )?;
+        let build = IntGaugeVec::new(Opts::new("build_info", "Version of the running binary"), &["version"])?;
+        build.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
+        for c in [
+            Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(http_duration.clone()),
+            Box::new(pool.clone()),
+            Box::new(logins.clone()),
+            Box::new(rate_limited.clone()),
+            Box::new(product_list.clone()),
+            Box::new(build),
+        ] {
+            registry.register(c)?;
+        }
+        Ok(Metrics { registry, http_requests, http_duration, pool, logins, rate_limited, product_list })
+    }
+
+    fn observe(&self, method: &str, route: &str, status: u16, secs: f64) {
+        let status = status.to_string();
+        let labels = [method, route, status.as_str()];
+        self.http_requests.with_label_values(&labels).inc();
+        self.http_duration.with_label_values(&labels).observe(secs);
+    }
+
+    /// Text exposition of every metric, after refreshing the pool gauges.
+    pub fn render(&self, pool: retail_store::PoolUsage) -> Result<String, ApiError> {
+        self.pool.with_label_values(&["open"]).set(i64::from(pool.open));
+        self.pool.with_label_values(&["idle"]).set(i64::from(pool.idle));
+        let mut buf = Vec::new();
+        TextEncoder::new().encode(&self.registry.gather(), &mut buf).map_err(ApiError::internal)?;
+        String::from_utf8(buf).map_err(ApiError::internal)
+    }
+}
+
+/// Middleware: counts and times every request under its route template.
+pub async fn track(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let start = Instant::now();
+    let metrics = req.app_data::<web::Data<Metrics>>().cloned();
+    let method = req.method().clone();
+    let res = next.call(req).await;
+    if let Some(m) = metrics {
+        let (route, status) = match &res {
+            Ok(r) => (r.request().match_pattern(), r.status().as_u16()),
+            Err(e) => (None, e.as_response_error().status_code().as_u16()),
+        };
+        let route = route.unwrap_or_else(|| "unmatched".into());
+        m.observe(method.as_str(), &route, status, start.elapsed().as_secs_f64());
+    }
+    res
+}

@@ -1,0 +1,16 @@
+//! The retail server: HTTP API, SPA hosting, background worker and CLI commands.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod openapi;
+pub mod seed;
+pub mod service;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod worker;
+
+pub use config::Settings;
+pub use startup::Application;

@@ -1,0 +1,326 @@
+//! Catalog reads (with ETags and a version-keyed page cache) and admin writes (with the
+//! stock ledger and the audit log).
+
+use actix_web::web::Bytes;
+use chrono::Utc;
+use retail_api_types::{
+    CategoryCount, CreateProductRequest, Product, ProductList, ProductQuery, StockAdjustmentRequest,
+    StockAdjustmentResponse, StockMovementList, UpdateProductRequest,
+};
+use retail_domain::account::Permission;
+use retail_domain::catalog::{
+    NewProduct, NewProductInput, ProductPatch, ProductPatchInput, StockAdjustment, search_query,
+};
+use retail_domain::paging::{PageRequest, ProductSort};
+use retail_domain::{ProductId, ValidationErrors};
+use retail_store::repo::audit::{self, AuditEvent};
+use retail_store::repo::products::{self, ProductFilter};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::{movement_dto, pagination, product_dto};
+use crate::error::ApiError;
+use crate::http::auth::AuthUser;
+use crate::state::AppState;
+
+/// A validated list query and its cache key.
+#[derive(Debug, Clone)]
+pub struct ListRequest {
+    filter: ProductFilter,
+    sort: ProductSort,
+    page: PageRequest,
+    key: String,
+}
+
+impl ListRequest {
+    /// Validates the query; `include_inactive` needs catalog rights.
+    pub fn parse(q: &ProductQuery, viewer: Option<&AuthUser>) -> Result<ListRequest, ApiError> {
+        let mut errs = ValidationErrors::default();
+        let page = errs.check(PageRequest::parse(q.page, q.per_page));
+        let fts = q.q.as_deref().and_then(search_query);
+        let sort = errs.check(ProductSort::parse(q.sort.as_deref(), fts.is_some()));
+        let category = match q.category.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(c) => errs.check(retail_domain::catalog::category(c)),
+            None => None,
+        };
+        let (page, sort) = errs.finish(|| Some((page?, sort?)))?;
+        let include_inactive = q.include_inactive.unwrap_or(false);
+        if include_inactive {
+            match viewer {
+                Some(u) => u.require(Permission::ManageCatalog)?,
+                None => return Err(ApiError::Unauthorized("include_inactive needs an admin token")),
+            }
+        }
+        let key = format!(
+            "{}|{}|{:?}|{}|{}|{}",
+            page.page,
+            page.per_page,
+            sort,
+            category.as_deref().unwrap_or(""),
+            fts.as_deref().unwrap_or(""),
+            include_inactive
+        );
+        Ok(ListRequest { filter: ProductFilter { category, fts, include_inactive }, sort, page, key })
+    }
+}
+
+/// How a list request was answered.
+#[derive(Debug)]
+pub enum Listed {
+    /// The client's copy (by ETag) is current.
+    NotModified(String),
+    /// A JSON page and its ETag.
+    Page(String, Bytes),
+}
+
+fn list_etag(version: i64, key: &str) -> String {
+    let digest = Sha256::digest(key.as_bytes());
+    let short: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    format!("W/\"c{version}-{short}\"")
+}
+
+/// Whether an `If-None-Match` header value matches `etag`.
+pub fn etag_matches(if_none_match: Option<&str>, etag: &str) -> bool {
+    let Some(v) = if_none_match else { return false };
+    let bare = |t: &str| t.trim().trim_start_matches("W/").to_owned();
+    v.split(',').any(|t| t.trim() == "*" || bare(t) == bare(etag))
+}
+
+/// One page of products, from the cache when the catalog has not changed since it was built.
+pub async fn list(state: &AppState, req: ListRequest, if_none_match: Option<String>) -> Result<Listed, ApiError> {
+    let cache = state.list_cache.clone();
+    let outcome = state
+        .db
+        .read(move |c| -> Result<(Listed, &'static str), ApiError> {
+            let version = products::catalog_version(c)?;
+            let etag = list_etag(version, &req.key);
+            if etag_matches(if_none_match.as_deref(), &etag) {
+                return Ok((Listed::NotModified(etag), "not_modified"));
+            }
+            if let Some(page) = cache.get(version, &req.key) {
+                return Ok((Listed::Page(etag, page), "cache"));
+            }
+            let (rows, total) = products::list(c, &req.filter, req.sort, req.page)?;
+            let items = rows.into_iter().map(product_dto).collect::<Result<Vec<_>, _>>()?;
+            let body = ProductList { items, pagination: pagination(req.page, total) };
+            let bytes = Bytes::from(serde_json::to_vec(&body).map_err(ApiError::internal)?);
+            cache.put(version, req.key, bytes.clone());
+            Ok((Listed::Page(etag, bytes), "db"))
+        })
+        .await?;
+    state.metrics.product_list.with_label_values(&[outcome.1]).inc();
+    Ok(outcome.0)
+}
+
+/// A product; deactivated ones exist only for catalog managers.
+pub async fn get(state: &AppState, id: ProductId, viewer: Option<&AuthUser>) -> Result<Product, ApiError> {
+    let row = state.db.read(move |c| products::by_id(c, id.get())).await?;
+    let can_see_inactive = viewer.is_some_and(|u| u.role.allows(Permission::ManageCatalog));
+    match row {
+        Some(r) if r.active || can_see_inactive => product_dto(r),
+        _ => Err(ApiError::not_found(format!("product {id}"))),
+    }
+}
+
+/// ETag of one product: changes whenever the product does.
+pub fn product_etag(p: &Product) -> String {
+    format!("W/\"p{}-v{}\"", p.id, p.version)
+}
+
+/// Categories with active products.
+pub async fn categories(state: &AppState) -> Result<Vec<CategoryCount>, ApiError> {
+    let rows = state.db.read(products::categories).await?;
+    Ok(rows.into_iter().map(|(category, product_count)| CategoryCount { category, product_count }).collect())
+}
+
+/// Creates a product; its initial stock is the first ledger entry.
+pub async fn create(state: &AppState, actor: &AuthUser, req: CreateProductRequest) -> Result<Product, ApiError> {
+    actor.require(Permission::ManageCatalog)?;
+    let new = NewProduct::parse(NewProductInput {
+        sku: &req.sku,
+        name: &req.name,
+        description: &req.description,
+        price_cents: req.price_cents,
+        currency: &req.currency,
+        category: &req.category,
+        image_url: req.image_url.as_deref().unwrap_or(""),
+        initial_stock: req.initial_stock,
+        active: req.active,
+    })?;
+    let actor_id = actor.id.get();
+    let now = Utc::now();
+    let row = state
+        .db
+        .write(move |c| -> Result<_, ApiError> {
+            let mut p = products::insert(c, &new, now).map_err(|e| match e {
+                retail_store::StoreError::Unique(_) => ApiError::Conflict {
+                    code: "sku_taken",
+                    detail: format!("a product with SKU {} already exists", new.sku.as_str()),
+                },
+                other => other.into(),
+            })?;
+            if new.initial_stock > 0 {
+                let (after, _) =
+                    products::apply_stock_delta(c, p.id, new.initial_stock, "initial stock", Some(actor_id), now)?
+                        .ok_or_else(|| ApiError::Internal("initial stock refused".into()))?;
+                p = after;
+            }
+            audit::record(
+                c,
+                &AuditEvent {
+                    actor_id: Some(actor_id),
+                    action: "product.created",
+                    entity_type: "product",
+                    entity_id: p.id.to_string(),
+                    detail: json!({ "sku": p.sku, "price_cents": p.price_cents, "initial_stock": new.initial_stock }),
+                },
+                now,
+            )?;
+            Ok(p)
+        })
+        .await?;
+    product_dto(row)
+}
+
+/// Applies a partial update if the client's version is current (else 409 with the current
+/// version).
+pub async fn update(
+    state: &AppState,
+    actor: &AuthUser,
+    id: ProductId,
+    req: UpdateProductRequest,
+) -> Result<Product, ApiError> {
+    actor.require(Permission::ManageCatalog)?;
+    let patch = ProductPatch::parse(ProductPatchInput {
+        name: req.name.as_deref(),
+        description: req.description.as_deref(),
+        price_cents: req.price_cents,
+        currency: req.currency.as_deref(),
+        category: req.category.as_deref(),
+        image_url: req.image_url.as_deref(),
+        active: req.active,
+    })?;
+    let changed = serde_json::to_value(&req).unwrap_or_default();
+    let actor_id = actor.id.get();
+    let now = Utc::now();
+    let row = state
+        .db
+        .write(move |c| -> Result<_, ApiError> {
+            let Some(p) = products::update(c, id.get(), req.version, &patch, now)? else {
+                return Err(match products::by_id(c, id.get())? {
+                    None => ApiError::not_found(format!("product {id}")),
+                    Some(cur) => ApiError::Conflict {
+                        code: "version_conflict",
+                        detail: format!(
+                            "product {id} was changed by someone else: your version is {}, current is {}; reload and retry",
+                            req.version, cur.version
+                        ),
+                    },
+                });
+            };
+            let action = match patch.active {
+                Some(false) => "product.deactivated",
+                Some(true) => "product.activated",
+                None => "product.updated",
+            };
+            audit::record(
+                c,
+                &AuditEvent {
+                    actor_id: Some(actor_id),
+                    action,
+                    entity_type: "product",
+                    entity_id: p.id.to_string(),
+                    detail: changed,
+                },
+                now,
+            )?;
+            Ok(p)
+        })
+        .await?;
+    product_dto(row)
+}
+
+/// Moves stock through the ledger; refuses to go below zero.
+pub async fn adjust_stock(
+    state: &AppState,
+    actor: &AuthUser,
+    id: ProductId,
+    req: StockAdjustmentRequest,
+) -> Result<StockAdjustmentResponse, ApiError> {
+    actor.require(Permission::ManageCatalog)?;
+    let adj = StockAdjustment::parse(req.delta, &req.reason)?;
+    let actor_id = actor.id.get();
+    let now = Utc::now();
+    let (p, m) = state
+        .db
+        .write(move |c| -> Result<_, ApiError> {
+            let cur = products::by_id(c, id.get())?.ok_or_else(|| ApiError::not_found(format!("product {id}")))?;
+            adj.apply(cur.stock).map_err(|e| ApiError::Conflict { code: "insufficient_stock", detail: e.to_string() })?;
+            let (p, m) = products::apply_stock_delta(c, cur.id, adj.delta, &adj.reason, Some(actor_id), now)?
+                .ok_or_else(|| ApiError::Conflict {
+                    code: "insufficient_stock",
+                    detail: "stock changed meanwhile; retry".into(),
+                })?;
+            audit::record(
+                c,
+                &AuditEvent {
+                    actor_id: Some(actor_id),
+                    action: "product.stock_adjusted",
+                    entity_type: "product",
+                    entity_id: p.id.to_string(),
+                    detail: json!({ "delta": adj.delta, "reason": adj.reason, "stock_after": p.stock }),
+                },
+                now,
+            )?;
+            Ok((p, m))
+        })
+        .await?;
+    Ok(StockAdjustmentResponse { product: product_dto(p)?, movement: movement_dto(m) })
+}
+
+/// One page of a product's stock ledger.
+pub async fn movements(
+    state: &AppState,
+    actor: &AuthUser,
+    id: ProductId,
+    page: PageRequest,
+) -> Result<StockMovementList, ApiError> {
+    actor.require(Permission::ViewStockLedger)?;
+    let (rows, total) = state
+        .db
+        .read(move |c| -> Result<_, ApiError> {
+            products::by_id(c, id.get())?.ok_or_else(|| ApiError::not_found(format!("product {id}")))?;
+            Ok(products::movements(c, id.get(), page)?)
+        })
+        .await?;
+    Ok(StockMovementList { items: rows.into_iter().map(movement_dto).collect(), pagination: pagination(page, total) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn etags_match_weakly_and_in_lists() {
+        let e = list_etag(3, "k");
+        assert!(etag_matches(Some(&e), &e));
+        assert!(etag_matches(Some(&format!("\"x\", {}", e.trim_start_matches("W/"))), &e));
+        assert!(etag_matches(Some("*"), &e));
+        assert!(!etag_matches(Some(&list_etag(4, "k")), &e));
+        assert!(!etag_matches(None, &e));
+    }
+
+    #[test]
+    fn equivalent_queries_share_a_cache_key() {
+        let a = ListRequest::parse(&ProductQuery { q: Some("Red  kettle".into()), ..Default::default() }, None).unwrap();
+        let b = ListRequest::parse(&ProductQuery { q: Some("red kettle!".into()), page: Some(1), ..Default::default() }, None)
+            .unwrap();
+        assert_eq!(a.key, b.key);
+    }
+
+    #[test]
+    fn inactive_products_need_a_catalog_manager() {
+        let q = ProductQuery { include_inactive: Some(true), ..Default::default() };
+        assert_eq!(ListRequest::parse(&q, None).unwrap_err().code(), "unauthorized");
+    }
+}

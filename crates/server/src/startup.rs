@@ -1,0 +1,176 @@
+//! Builds the application from settings: database, state, middleware, routes.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_files::Files;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse, fn_service};
+use actix_web::http::Method;
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpServer, ResponseError, web};
+use retail_store::{Db, DbOptions};
+use tracing_actix_web::TracingLogger;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::{TokenKeys, load_or_create_secret};
+use crate::config::Settings;
+use crate::error::ApiError;
+use crate::http::extract::BodyLimit;
+use crate::http::metrics::Metrics;
+use crate::http::request_id::RetailRootSpan;
+use crate::http::spa::{self, SpaIndex};
+use crate::http::{Limiters, api_routes, extract, ops_routes, request_id, security_headers};
+use crate::openapi;
+use crate::state::{AccountLimiter, AppState, ListCache, prune_limiters};
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// Database open or migration failed.
+    #[error("database: {0}")]
+    Store(#[from] retail_store::StoreError),
+    /// Files or sockets.
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
+    /// Anything else misconfigured.
+    #[error("{0}")]
+    Config(String),
+}
+
+/// Opens the database under the data directory and applies pending migrations.
+pub fn open_database(settings: &Settings) -> Result<Db, StartupError> {
+    std::fs::create_dir_all(&settings.data_dir)?;
+    let db = Db::open(
+        &settings.database_path(),
+        DbOptions {
+            read_connections: settings.db.read_connections,
+            busy_timeout: std::time::Duration::from_millis(settings.db.busy_timeout_ms),
+            ..DbOptions::default()
+        },
+    )?;
+    let applied = db.migrate()?;
+    if !applied.is_empty() {
+        tracing::info!(?applied, "applied migrations");
+    }
+    Ok(db)
+}
+
+/// A running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    /// Opens and migrates the database, binds the socket and starts serving.
+    pub async fn build(settings: Settings) -> Result<Application, StartupError> {
+        let db = open_database(&settings)?;
+        let secret = load_or_create_secret(settings.auth.jwt_secret.as_ref(), &settings.data_dir)?;
+        let tokens = TokenKeys::new(&secret, &settings.auth).map_err(StartupError::Config)?;
+        let metrics = Metrics::new().map_err(|e| StartupError::Config(e.to_string()))?;
+        let limiters = Limiters::new(&settings.limits, &metrics).map_err(StartupError::Config)?;
+        let spec = openapi::document(&limiters);
+        let spa = SpaIndex::load(&settings.dist_dir);
+        if spa.is_none() {
+            tracing::warn!(dist = %settings.dist_dir.display(), "SPA not built; serving the API only");
+        }
+        let listener = TcpListener::bind(&settings.addr)?;
+        let port = listener.local_addr()?.port();
+        let state = AppState {
+            db,
+            tokens,
+            metrics: metrics.clone(),
+            login_limiter: AccountLimiter::new(
+                settings.limits.login_per_account_burst,
+                std::time::Duration::from_millis(settings.limits.login_per_account_refill_ms),
+            ),
+            list_cache: Arc::new(ListCache::new(1024)),
+            settings: settings.clone(),
+        }
+        .into_data();
+
+        let body_limit = settings.limits.max_body_bytes;
+        let dist = settings.dist_dir.clone();
+        let app_state = state.clone();
+        let mut server = HttpServer::new(move || {
+            let app = App::new()
+                .wrap(Compress::default())
+                .wrap(from_fn(security_headers))
+                .wrap(TracingLogger::<RetailRootSpan>::new())
+                .wrap(from_fn(crate::http::metrics::track))
+                .wrap(from_fn(request_id::assign))
+                .app_data(app_state.clone())
+                .app_data(web::Data::new(metrics.clone()))
+                .app_data(BodyLimit(body_limit))
+                .app_data(web::PayloadConfig::new(body_limit))
+                .app_data(web::PathConfig::default().error_handler(extract::path_error))
+                // Registered before the /api scope, which would otherwise claim these paths.
+                .service(web::redirect("/api/docs", "/api/docs/"))
+                .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", spec.clone()))
+                .into_utoipa_app()
+                .configure(ops_routes)
+                .configure(api_routes(&limiters))
+                .into_app();
+            match &spa {
+                Some(index) => app
+                    .app_data(web::Data::from(index.clone()))
+                    .route("/", web::get().to(spa::index))
+                    .service(Files::new("/", &dist).default_handler(spa_fallback(index.clone()))),
+                None => app.default_service(web::to(|| async {
+                    Err::<actix_web::HttpResponse, _>(ApiError::NotFound(
+                        "no such page (the SPA is not built: run `make run`)".into(),
+                    ))
+                })),
+            }
+        })
+        .listen(listener)?;
+        if let Some(n) = settings.http_workers {
+            server = server.workers(n.max(1));
+        }
+        let server = server.run();
+        actix_web::rt::spawn(prune_limiters(state.clone().into_inner()));
+        tracing::info!(addr = %settings.addr, port, "listening");
+        Ok(Application { port, server, state })
+    }
+
+    /// The bound port (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The shared state (tests use it to reach the database).
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// Serves until SIGINT/SIGTERM, then drains in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Unknown non-API GET paths are client-side routes: answer with the SPA's index.
+fn spa_fallback(
+    index: Arc<SpaIndex>,
+) -> impl actix_web::dev::ServiceFactory<
+    ServiceRequest,
+    Config = (),
+    Response = ServiceResponse,
+    Error = actix_web::Error,
+    InitError = (),
+> {
+    fn_service(move |req: ServiceRequest| {
+        let index = index.clone();
+        async move {
+            let (req, _) = req.into_parts();
+            let res = if req.method() == Method::GET || req.method() == Method::HEAD {
+                index.respond()
+            } else {
+                ApiError::NotFound(format!("no route for {} {}", req.method(), req.path())).error_response()
+            };
+            Ok(ServiceResponse::new(req, res))
+        }
+    })
+}

@@ -1,0 +1,223 @@
+use std::path::Path;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use diesel::sqlite::SqliteConnection;
+use diesel::RunQueryDsl;
+use diesel_migrations::MigrationHarness;
+
+use crate::{MIGRATIONS, StoreError};
+
+/// The connection type repository functions take.
+pub type Conn = SqliteConnection;
+type SqlitePool = Pool<ConnectionManager<SqliteConnection>>;
+
+#[derive(Debug, Clone, Copy)]
+struct Pragmas {
+    read_only: bool,
+    busy_timeout_ms: u32,
+}
+
+impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
+    fn on_acquire(&self, c: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+        // WAL lets readers run beside the one writer; NORMAL is durable across app crashes
+        // in WAL mode (only an OS crash can lose the last commits).
+        let mut sql = format!(
+            "PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+            self.busy_timeout_ms
+        );
+        if self.read_only {
+            sql.push_str(" PRAGMA query_only = ON;");
+        } else {
+            sql.push_str(" PRAGMA journal_mode = WAL;");
+        }
+        c.batch_execute(&sql).map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// Pool sizes and waits.
+#[derive(Debug, Clone, Copy)]
+pub struct DbOptions {
+    /// Connections for reads (they run in parallel under WAL).
+    pub read_connections: u32,
+    /// How long a write waits for SQLite's lock held by another process.
+    pub busy_timeout: Duration,
+    /// How long a caller waits for a free pooled connection.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        Self {
+            read_connections: 8,
+            busy_timeout: Duration::from_secs(5),
+            acquire_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Handle to the database: a pool of read-only connections and a single writer.
+///
+/// SQLite allows one writer at a time; funnelling this process's writes through one
+/// connection queues them in the pool instead of making them fight over the file lock.
+/// Every call runs on the blocking thread pool, never on the async workers.
+#[derive(Clone)]
+pub struct Db {
+    read: SqlitePool,
+    write: SqlitePool,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("read", &self.read.state()).finish_non_exhaustive()
+    }
+}
+
+/// Connection pool usage, for metrics.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolUsage {
+    /// Connections open.
+    pub open: u32,
+    /// Connections idle.
+    pub idle: u32,
+}
+
+/// Error of a transaction body: either the caller's own error or diesel's.
+enum TxError<E> {
+    App(E),
+    Diesel(diesel::result::Error),
+}
+
+impl<E> From<diesel::result::Error> for TxError<E> {
+    fn from(e: diesel::result::Error) -> Self {
+        TxError::Diesel(e)
+    }
+}
+
+impl Db {
+    /// Opens (creating if needed) the database file. Does not migrate.
+    pub fn open(path: &Path, opts: DbOptions) -> Result<Db, StoreError> {
+        let url = path.to_string_lossy().into_owned();
+        let busy_timeout_ms = u32::try_from(opts.busy_timeout.as_millis()).unwrap_or(u32::MAX);
+        let build = |size: u32, read_only: bool| {
+            Pool::builder()
+                .max_size(size)
+                .connection_timeout(opts.acquire_timeout)
+                .connection_customizer(Box::new(Pragmas { read_only, busy_timeout_ms }))
+                .build(ConnectionManager::<SqliteConnection>::new(url.clone()))
+        };
+        // The writer first: it switches the file to WAL before any reader opens it.
+        let write = build(1, false)?;
+        let read = build(opts.read_connections.max(1), true)?;
+        Ok(Db { read, write })
+    }
+
+    /// Applies pending embedded migrations; returns the versions applied.
+    pub fn migrate(&self) -> Result<Vec<String>, StoreError> {
+        let mut c = self.write.get()?;
+        let done = c
+            .run_pending_migrations(MIGRATIONS)
+            .map_err(|e| StoreError::Migration(e.to_string()))?;
+        Ok(done.iter().map(|v| v.to_string()).collect())
+    }
+
+    /// Runs `f` on a read-only connection on the blocking pool.
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut Conn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let pool = self.read.clone();
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            let _enter = span.enter();
+            let mut c = pool.get().map_err(StoreError::from)?;
+            f(&mut c)
+        })
+        .await
+        .map_err(StoreError::from)?
+    }
+
+    /// Runs `f` inside one `BEGIN IMMEDIATE` transaction on the writer, on the blocking pool.
+    /// Any error rolls everything back: a failed request never leaves a half-written record.
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut Conn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let pool = self.write.clone();
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            let _enter = span.enter();
+            let mut c = pool.get().map_err(StoreError::from)?;
+            c.immediate_transaction(|c| f(c).map_err(TxError::App)).map_err(|e| match e {
+                TxError::App(e) => e,
+                TxError::Diesel(d) => E::from(StoreError::from(d)),
+            })
+        })
+        .await
+        .map_err(StoreError::from)?
+    }
+
+    /// Whether the database answers and every migration is applied: (reachable, migrated).
+    pub async fn readiness(&self) -> (bool, bool) {
+        let r = self
+            .read(|c| {
+                diesel::sql_query("SELECT 1").execute(c).map_err(StoreError::from)?;
+                all_migrations_applied(c)
+            })
+            .await;
+        match r {
+            Ok(migrated) => (true, migrated),
+            Err(e) => {
+                tracing::warn!(error = %e, "readiness check failed");
+                (false, false)
+            }
+        }
+    }
+
+    /// Runs `f` on the writer outside any transaction (maintenance such as VACUUM).
+    pub fn with_writer<T>(
+        &self,
+        f: impl FnOnce(&mut Conn) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut c = self.write.get()?;
+        f(&mut c)
+    }
+
+    /// Connections open and idle across both pools.
+    pub fn usage(&self) -> PoolUsage {
+        let (r, w) = (self.read.state(), self.write.state());
+        PoolUsage { open: r.connections + w.connections, idle: r.idle_connections + w.idle_connections }
+    }
+}
+
+/// Whether every embedded migration is recorded as applied. Reads only, so it works on a
+/// `query_only` connection (diesel's own check creates its bookkeeping table first).
+fn all_migrations_applied(c: &mut Conn) -> Result<bool, StoreError> {
+    use diesel::migration::MigrationSource;
+    use diesel::sql_types::Text;
+
+    #[derive(diesel::QueryableByName)]
+    struct Applied {
+        #[diesel(sql_type = Text)]
+        version: String,
+    }
+    let exists: i64 = diesel::dsl::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+        "(SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '__diesel_schema_migrations')",
+    ))
+    .get_result(c)?;
+    if exists == 0 {
+        return Ok(false);
+    }
+    let applied: Vec<Applied> =
+        diesel::sql_query("SELECT version FROM __diesel_schema_migrations").load(c)?;
+    let embedded = MigrationSource::<diesel::sqlite::Sqlite>::migrations(&MIGRATIONS)
+        .map_err(|e| StoreError::Migration(e.to_string()))?;
+    Ok(embedded
+        .iter()
+        .all(|m| applied.iter().any(|a| a.version == m.name().version().to_string())))
+}

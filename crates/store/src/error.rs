@@ -1,0 +1,41 @@
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+/// Why a storage operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The row asked for does not exist.
+    #[error("row not found")]
+    NotFound,
+    /// A unique constraint refused the write; names the constraint's column(s).
+    #[error("unique constraint violated: {0}")]
+    Unique(String),
+    /// No connection could be had from the pool in time.
+    #[error("database connection pool: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    /// The database refused or failed a statement.
+    #[error("database: {0}")]
+    Database(#[source] DieselError),
+    /// A stored value does not parse (a bad role name, a corrupt JSON detail).
+    #[error("corrupt stored value: {0}")]
+    Corrupt(String),
+    /// Applying or checking migrations failed.
+    #[error("migrations: {0}")]
+    Migration(String),
+    /// The blocking task that ran the query panicked or was cancelled.
+    #[error("database task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+impl From<DieselError> for StoreError {
+    fn from(e: DieselError) -> Self {
+        match e {
+            DieselError::NotFound => StoreError::NotFound,
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                // SQLite says "UNIQUE constraint failed: users.email"
+                let what = info.message().rsplit(": ").next().unwrap_or_default().to_owned();
+                StoreError::Unique(what)
+            }
+            other => StoreError::Database(other),
+        }
+    }
+}

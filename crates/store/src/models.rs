@@ -1,0 +1,88 @@
+//! Rows as stored. They are not the JSON bodies: the server maps them to `retail-api-types`.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use crate::schema::{audit_log, products, sessions, stock_movements, users};
+
+/// A row of `users`.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = users, check_for_backend(diesel::sqlite::Sqlite))]
+pub struct UserRow {
+    pub id: i64,
+    pub email: String,
+    pub password_hash: String,
+    pub display_name: String,
+    pub role: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A new account.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUserRow<'a> {
+    pub email: &'a str,
+    pub password_hash: &'a str,
+    pub display_name: &'a str,
+    pub role: &'a str,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A row of `sessions`.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sessions, check_for_backend(diesel::sqlite::Sqlite))]
+pub struct SessionRow {
+    pub id: String,
+    pub user_id: i64,
+    pub refresh_hash: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A row of `products`.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = products, check_for_backend(diesel::sqlite::Sqlite))]
+pub struct ProductRow {
+    pub id: i64,
+    pub sku: String,
+    pub name: String,
+    pub description: String,
+    pub price_cents: i64,
+    pub currency: String,
+    pub stock: i64,
+    pub category: String,
+    pub image_url: Option<String>,
+    pub active: bool,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A row of `stock_movements`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = stock_movements, check_for_backend(diesel::sqlite::Sqlite))]
+pub struct StockMovementRow {
+    pub id: i64,
+    pub product_id: i64,
+    pub delta: i64,
+    pub stock_after: i64,
+    pub reason: String,
+    pub actor_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A row of `audit_log`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = audit_log, check_for_backend(diesel::sqlite::Sqlite))]
+pub struct AuditRow {
+    pub id: i64,
+    pub actor_id: Option<i64>,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: String,
+    pub detail: String,
+    pub created_at: DateTime<Utc>,
+}

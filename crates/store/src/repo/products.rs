@@ -1,0 +1,242 @@
+use chrono::{DateTime, Utc};
+use diesel::dsl::{count_star, sql};
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Double, Text};
+use retail_domain::catalog::{NewProduct, ProductPatch};
+use retail_domain::paging::{PageRequest, ProductSort};
+
+use crate::models::{ProductRow, StockMovementRow};
+use crate::schema::{catalog_version, products, stock_movements};
+use crate::{Conn, StoreError};
+
+/// Inserts a product with zero stock; the caller records the initial stock through
+/// [`apply_stock_delta`] so that it lands in the ledger.
+pub fn insert(c: &mut Conn, p: &NewProduct, now: DateTime<Utc>) -> Result<ProductRow, StoreError> {
+    Ok(diesel::insert_into(products::table)
+        .values((
+            products::sku.eq(p.sku.as_str()),
+            products::name.eq(&p.name),
+            products::description.eq(&p.description),
+            products::price_cents.eq(p.price.cents()),
+            products::currency.eq(p.currency.code()),
+            products::stock.eq(0),
+            products::category.eq(&p.category),
+            products::image_url.eq(p.image_url.as_deref()),
+            products::active.eq(p.active),
+            products::version.eq(1),
+            products::created_at.eq(now),
+            products::updated_at.eq(now),
+        ))
+        .returning(ProductRow::as_returning())
+        .get_result(c)?)
+}
+
+/// The product with this ID.
+pub fn by_id(c: &mut Conn, id: i64) -> Result<Option<ProductRow>, StoreError> {
+    Ok(products::table.find(id).select(ProductRow::as_select()).first(c).optional()?)
+}
+
+/// The product with this (normalised) SKU.
+pub fn by_sku(c: &mut Conn, sku: &str) -> Result<Option<ProductRow>, StoreError> {
+    Ok(products::table
+        .filter(products::sku.eq(sku))
+        .select(ProductRow::as_select())
+        .first(c)
+        .optional()?)
+}
+
+/// Filters for [`list`].
+#[derive(Debug, Default, Clone)]
+pub struct ProductFilter {
+    /// Only this (lower-case) category.
+    pub category: Option<String>,
+    /// An FTS5 query, as built by `retail_domain::catalog::search_query`.
+    pub fts: Option<String>,
+    /// Include deactivated products.
+    pub include_inactive: bool,
+}
+
+const FTS_MATCH: &str = "products.id IN (SELECT rowid FROM products_fts WHERE products_fts MATCH ";
+const FTS_RANK: &str = "(SELECT rank FROM products_fts WHERE products_fts MATCH ";
+
+/// One page of products and the total matching.
+pub fn list(
+    c: &mut Conn,
+    f: &ProductFilter,
+    sort: ProductSort,
+    page: PageRequest,
+) -> Result<(Vec<ProductRow>, i64), StoreError> {
+    let build = || {
+        let mut q = products::table.into_boxed();
+        if !f.include_inactive {
+            q = q.filter(products::active.eq(true));
+        }
+        if let Some(cat) = &f.category {
+            q = q.filter(products::category.eq(cat.clone()));
+        }
+        if let Some(m) = &f.fts {
+            q = q.filter(sql::<Bool>(FTS_MATCH).bind::<Text, _>(m.clone()).sql(")"));
+        }
+        q
+    };
+    let total: i64 = build().count().get_result(c)?;
+    if total == 0 {
+        return Ok((Vec::new(), 0));
+    }
+    let q = build().select(ProductRow::as_select());
+    let q = match (sort, &f.fts) {
+        (ProductSort::Relevance, Some(m)) => q
+            .order(sql::<Double>(FTS_RANK).bind::<Text, _>(m.clone()).sql(" AND rowid = products.id)"))
+            .then_order_by(products::id.asc()),
+        (ProductSort::Relevance | ProductSort::NameAsc, _) => {
+            q.order(products::name.asc()).then_order_by(products::id.asc())
+        }
+        (ProductSort::NameDesc, _) => q.order(products::name.desc()).then_order_by(products::id.desc()),
+        (ProductSort::PriceAsc, _) => {
+            q.order(products::price_cents.asc()).then_order_by(products::id.asc())
+        }
+        (ProductSort::PriceDesc, _) => {
+            q.order(products::price_cents.desc()).then_order_by(products::id.desc())
+        }
+        (ProductSort::Newest, _) => q.order(products::id.desc()),
+    };
+    let rows = q.limit(page.limit()).offset(page.offset()).load(c)?;
+    Ok((rows, total))
+}
+
+/// Categories of active products with their counts, A-Z.
+pub fn categories(c: &mut Conn) -> Result<Vec<(String, i64)>, StoreError> {
+    Ok(products::table
+        .filter(products::active.eq(true))
+        .group_by(products::category)
+        .select((products::category, count_star()))
+        .order(products::category.asc())
+        .load(c)?)
+}
+
+/// The catalog version: it changes on every write to `products`, from any process.
+pub fn catalog_version(c: &mut Conn) -> Result<i64, StoreError> {
+    Ok(catalog_version::table.select(catalog_version::version).find(1).first(c)?)
+}
+
+#[derive(AsChangeset)]
+#[diesel(table_name = products)]
+struct Changes<'a> {
+    name: Option<&'a str>,
+    description: Option<&'a str>,
+    price_cents: Option<i64>,
+    currency: Option<&'static str>,
+    category: Option<&'a str>,
+    image_url: Option<Option<&'a str>>,
+    active: Option<bool>,
+    updated_at: DateTime<Utc>,
+}
+
+/// Applies `patch` if the product is still at `expected_version`; `None` when it is missing
+/// or was changed by someone else in the meantime.
+pub fn update(
+    c: &mut Conn,
+    id: i64,
+    expected_version: i64,
+    patch: &ProductPatch,
+    now: DateTime<Utc>,
+) -> Result<Option<ProductRow>, StoreError> {
+    let changes = Changes {
+        name: patch.name.as_deref(),
+        description: patch.description.as_deref(),
+        price_cents: patch.price.map(|m| m.cents()),
+        currency: patch.currency.map(|c| c.code()),
+        category: patch.category.as_deref(),
+        image_url: patch.image_url.as_ref().map(|o| o.as_deref()),
+        active: patch.active,
+        updated_at: now,
+    };
+    Ok(diesel::update(
+        products::table.filter(products::id.eq(id)).filter(products::version.eq(expected_version)),
+    )
+    .set((changes, products::version.eq(products::version + 1)))
+    .returning(ProductRow::as_returning())
+    .get_result(c)
+    .optional()?)
+}
+
+/// Moves stock by `delta` and appends the ledger entry, in the caller's transaction.
+/// The update is conditional (`stock + delta >= 0`), so stock never goes negative even if
+/// the caller's own check raced; `None` means the product is missing or stock too low.
+pub fn apply_stock_delta(
+    c: &mut Conn,
+    id: i64,
+    delta: i64,
+    reason: &str,
+    actor_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<Option<(ProductRow, StockMovementRow)>, StoreError> {
+    let updated = diesel::update(
+        products::table
+            .filter(products::id.eq(id))
+            .filter((products::stock + delta).ge(0)),
+    )
+    .set((
+        products::stock.eq(products::stock + delta),
+        products::version.eq(products::version + 1),
+        products::updated_at.eq(now),
+    ))
+    .returning(ProductRow::as_returning())
+    .get_result(c)
+    .optional()?;
+    let Some(product) = updated else { return Ok(None) };
+    let movement = diesel::insert_into(stock_movements::table)
+        .values((
+            stock_movements::product_id.eq(id),
+            stock_movements::delta.eq(delta),
+            stock_movements::stock_after.eq(product.stock),
+            stock_movements::reason.eq(reason),
+            stock_movements::actor_id.eq(actor_id),
+            stock_movements::created_at.eq(now),
+        ))
+        .returning(StockMovementRow::as_returning())
+        .get_result(c)?;
+    Ok(Some((product, movement)))
+}
+
+/// One page of a product's ledger, newest first.
+pub fn movements(
+    c: &mut Conn,
+    product_id: i64,
+    page: PageRequest,
+) -> Result<(Vec<StockMovementRow>, i64), StoreError> {
+    let total = stock_movements::table
+        .filter(stock_movements::product_id.eq(product_id))
+        .count()
+        .get_result(c)?;
+    let rows = stock_movements::table
+        .filter(stock_movements::product_id.eq(product_id))
+        .select(StockMovementRow::as_select())
+        .order(stock_movements::id.desc())
+        .limit(page.limit())
+        .offset(page.offset())
+        .load(c)?;
+    Ok((rows, total))
+}
+
+/// Products whose stock differs from the sum of their ledger: (id, stock, ledger sum).
+/// Empty when the books balance.
+pub fn stock_discrepancies(c: &mut Conn) -> Result<Vec<(i64, i64, i64)>, StoreError> {
+    use diesel::sql_types::BigInt;
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+        #[diesel(sql_type = BigInt)]
+        stock: i64,
+        #[diesel(sql_type = BigInt)]
+        ledger: i64,
+    }
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT p.id AS id, p.stock AS stock, COALESCE(SUM(m.delta), 0) AS ledger \
+         FROM products p LEFT JOIN stock_movements m ON m.product_id = p.id \
+         GROUP BY p.id HAVING p.stock <> COALESCE(SUM(m.delta), 0)",
+    )
+    .load(c)?;
+    Ok(rows.into_iter().map(|r| (r.id, r.stock, r.ledger)).collect())
+}

@@ -1,0 +1,75 @@
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use crate::models::{SessionRow, UserRow};
+use crate::schema::{sessions, users};
+use crate::{Conn, StoreError};
+
+/// Records a new session.
+pub fn insert(c: &mut Conn, row: &SessionRow) -> Result<(), StoreError> {
+    diesel::insert_into(sessions::table).values(row).execute(c)?;
+    Ok(())
+}
+
+/// The session with this ID and its account, if the session is neither revoked nor expired.
+pub fn active_with_user(
+    c: &mut Conn,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(SessionRow, UserRow)>, StoreError> {
+    Ok(sessions::table
+        .inner_join(users::table)
+        .filter(sessions::id.eq(id))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(now))
+        .select((SessionRow::as_select(), UserRow::as_select()))
+        .first(c)
+        .optional()?)
+}
+
+/// The session a refresh token (by its hash) belongs to, whatever its state.
+pub fn by_refresh_hash(c: &mut Conn, hash: &str) -> Result<Option<SessionRow>, StoreError> {
+    Ok(sessions::table
+        .filter(sessions::refresh_hash.eq(hash))
+        .select(SessionRow::as_select())
+        .first(c)
+        .optional()?)
+}
+
+/// Replaces a session's refresh token (rotation) and extends it.
+pub fn rotate(
+    c: &mut Conn,
+    id: &str,
+    new_hash: &str,
+    expires_at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    diesel::update(sessions::table.find(id))
+        .set((sessions::refresh_hash.eq(new_hash), sessions::expires_at.eq(expires_at)))
+        .execute(c)?;
+    Ok(())
+}
+
+/// Revokes a session; its access and refresh tokens stop working at once.
+pub fn revoke(c: &mut Conn, id: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let n = diesel::update(sessions::table.find(id).filter(sessions::revoked_at.is_null()))
+        .set(sessions::revoked_at.eq(now))
+        .execute(c)?;
+    Ok(n > 0)
+}
+
+/// Revokes every live session of an account (after a role change).
+pub fn revoke_all_for_user(c: &mut Conn, user_id: i64, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    Ok(diesel::update(
+        sessions::table.filter(sessions::user_id.eq(user_id)).filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(now))
+    .execute(c)?)
+}
+
+/// Deletes sessions that expired or were revoked before `cutoff`.
+pub fn purge(c: &mut Conn, cutoff: DateTime<Utc>) -> Result<usize, StoreError> {
+    Ok(diesel::delete(
+        sessions::table.filter(sessions::expires_at.lt(cutoff).or(sessions::revoked_at.lt(cutoff))),
+    )
+    .execute(c)?)
+}

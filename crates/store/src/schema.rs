@@ -1,0 +1,78 @@
+// Hand-kept in step with migrations/; `tests::schema_matches_migrations` queries every
+// column of every table on a freshly migrated database, so a drift fails a test.
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        email -> Text,
+        password_hash -> Text,
+        display_name -> Text,
+        role -> Text,
+        created_at -> TimestamptzSqlite,
+        updated_at -> TimestamptzSqlite,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> BigInt,
+        refresh_hash -> Text,
+        created_at -> TimestamptzSqlite,
+        expires_at -> TimestamptzSqlite,
+        revoked_at -> Nullable<TimestamptzSqlite>,
+    }
+}
+
+diesel::table! {
+    products (id) {
+        id -> BigInt,
+        sku -> Text,
+        name -> Text,
+        description -> Text,
+        price_cents -> BigInt,
+        currency -> Text,
+        stock -> BigInt,
+        category -> Text,
+        image_url -> Nullable<Text>,
+        active -> Bool,
+        version -> BigInt,
+        created_at -> TimestamptzSqlite,
+        updated_at -> TimestamptzSqlite,
+    }
+}
+
+diesel::table! {
+    stock_movements (id) {
+        id -> BigInt,
+        product_id -> BigInt,
+        delta -> BigInt,
+        stock_after -> BigInt,
+        reason -> Text,
+        actor_id -> Nullable<BigInt>,
+        created_at -> TimestamptzSqlite,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        actor_id -> Nullable<BigInt>,
+        action -> Text,
+        entity_type -> Text,
+        entity_id -> Text,
+        detail -> Text,
+        created_at -> TimestamptzSqlite,
+    }
+}
+
+diesel::table! {
+    catalog_version (id) {
+        id -> BigInt,
+        version -> BigInt,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(stock_movements -> products (product_id));
+diesel::allow_tables_to_appear_in_same_query!(users, sessions, products, stock_movements, audit_log, catalog_version);

@@ -1,0 +1,12 @@
+DROP TRIGGER IF EXISTS products_au;
+DROP TRIGGER IF EXISTS products_ad;
+DROP TRIGGER IF EXISTS products_ai;
+DROP TABLE IF EXISTS products_fts;
+DROP TABLE IF EXISTS catalog_version;
+DROP TRIGGER IF EXISTS audit_log_no_delete;
+DROP TRIGGER IF EXISTS audit_log_no_update;
+DROP TABLE IF EXISTS audit_log;
+DROP TABLE IF EXISTS stock_movements;
+DROP TABLE IF EXISTS products;
+DROP TABLE IF EXISTS sessions;
+DROP TABLE IF EXISTS users;
