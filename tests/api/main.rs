@@ -1,1 +1,12 @@
-fn main(){}
+//! Black-box HTTP tests: each test starts the real server on a random port with its own
+//! temporary database. `TEST_LOG=1` shows the server's logs.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod accounts;
+mod admin;
+mod catalog;
+mod concurrency;
+mod errors;
+mod openapi;
+mod ops;
+mod spa;

@@ -1,0 +1,156 @@
+//! Test harness: the real server on a random port with its own temporary database.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+
+use reqwest::{Client, RequestBuilder, Response, StatusCode};
+use retail_api_types::{Problem, TokenResponse};
+use retail_server::config::Settings;
+use retail_server::seed::DEMO_ACCOUNTS;
+use retail_server::state::State;
+use retail_server::{Application, telemetry};
+use serde_json::Value;
+
+/// A running server and a client for it. The temp dir (database, logs) lives as long as this.
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    /// Client that does not follow redirects.
+    pub client: Client,
+    /// The server's state (database handle).
+    pub state: State,
+    /// Data directory.
+    pub dir: tempfile::TempDir,
+}
+
+/// Settings for tests: port 0, temp data dir, no SPA, quiet logs, generous rate limits.
+pub fn test_settings(dir: &std::path::Path) -> Settings {
+    let mut s = Settings {
+        addr: "127.0.0.1:0".into(),
+        data_dir: dir.to_path_buf(),
+        dist_dir: dir.join("no-spa"),
+        http_workers: Some(2),
+        ..Settings::default()
+    };
+    s.log.to_file = false;
+    s.log.to_stdout = false;
+    s.limits.auth_per_ip_burst = 10_000;
+    s.limits.login_per_account_burst = 10_000;
+    s.limits.api_per_ip_burst = 0;
+    s
+}
+
+/// Starts a server with default test settings.
+pub async fn spawn_app() -> TestApp {
+    spawn_with(|_| {}).await
+}
+
+/// Starts a server with adjusted test settings.
+pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    telemetry::init_for_tests();
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = test_settings(dir.path());
+    adjust(&mut settings);
+    let app = Application::build(settings).await.expect("server starts");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state();
+    tokio::spawn(app.run_until_stopped());
+    let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    TestApp { base, client, state, dir }
+}
+
+/// Path of the repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+impl TestApp {
+    /// Creates the demo accounts and products.
+    pub async fn seed(&self) {
+        retail_server::seed::run(&self.state.db).await.unwrap();
+    }
+
+    /// Absolute URL of `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// GET, optionally with a bearer token.
+    pub fn get(&self, path: &str, token: Option<&str>) -> RequestBuilder {
+        auth(self.client.get(self.url(path)), token)
+    }
+
+    /// A JSON request with `method`.
+    pub fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &Value,
+        token: Option<&str>,
+    ) -> RequestBuilder {
+        auth(self.client.request(method, self.url(path)).json(body), token)
+    }
+
+    /// POST JSON.
+    pub fn post_json(&self, path: &str, body: &Value, token: Option<&str>) -> RequestBuilder {
+        self.send_json(reqwest::Method::POST, path, body, token)
+    }
+
+    /// Logs in and returns the tokens (panics unless 200).
+    pub async fn login(&self, email: &str, password: &str) -> TokenResponse {
+        let res = self
+            .post_json("/api/auth/login", &serde_json::json!({"email": email, "password": password}), None)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "login {email}");
+        res.json().await.unwrap()
+    }
+
+    /// Access token of the seeded demo account with this role name.
+    pub async fn token_for(&self, role: &str) -> String {
+        let a = DEMO_ACCOUNTS.iter().find(|a| a.role.as_str() == role).unwrap();
+        self.login(a.email, a.password).await.access_token
+    }
+
+    /// Registers a customer and returns the tokens (panics unless 201).
+    pub async fn register(&self, email: &str) -> TokenResponse {
+        let res = self
+            .post_json(
+                "/api/auth/register",
+                &serde_json::json!({"email": email, "password": "a long enough pass 1"}),
+                None,
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED, "register {email}");
+        res.json().await.unwrap()
+    }
+}
+
+fn auth(rb: RequestBuilder, token: Option<&str>) -> RequestBuilder {
+    match token {
+        Some(t) => rb.bearer_auth(t),
+        None => rb,
+    }
+}
+
+/// Asserts a problem+json answer with `status` and `code`; returns the problem.
+pub async fn expect_problem(res: Response, status: u16, code: &str) -> Problem {
+    assert_eq!(res.status().as_u16(), status, "status");
+    let ct = res.headers().get("content-type").unwrap().to_str().unwrap().to_owned();
+    assert_eq!(ct, "application/problem+json");
+    let p: Problem = res.json().await.unwrap();
+    assert_eq!(p.code, code, "problem: {p:?}");
+    assert_eq!(p.status, status);
+    p
+}
+
+/// Asserts the problem names exactly this invalid field first.
+pub async fn expect_field(res: Response, status: u16, field: &str) -> Problem {
+    let code = if status == 400 { "invalid_query" } else { "validation_failed" };
+    let p = expect_problem(res, status, code).await;
+    assert!(p.errors.iter().any(|e| e.field == field), "expected field {field} in {p:?}");
+    p
+}

@@ -126,8 +126,7 @@ pub enum Role {
 
 impl Role {
     /// Every role.
-    pub const ALL: [Role; 5] =
-        [Role::Customer, Role::Support, Role::Warehouse, Role::Finance, Role::Admin];
+    pub const ALL: [Role; 5] = [Role::Customer, Role::Support, Role::Warehouse, Role::Finance, Role::Admin];
 
     /// The stored and serialised name.
     pub fn as_str(self) -> &'static str {
@@ -225,7 +224,17 @@ mod tests {
 
     #[test]
     fn malformed_emails_are_rejected_with_the_field_named() {
-        for bad in ["", "ann", "ann@", "@example.com", "ann@example", "a b@example.com", "a@b@c.com", "ann@.com", "ann@ex..com"] {
+        for bad in [
+            "",
+            "ann",
+            "ann@",
+            "@example.com",
+            "ann@example",
+            "a b@example.com",
+            "a@b@c.com",
+            "ann@.com",
+            "ann@ex..com",
+        ] {
             let e = Email::parse(bad).expect_err(bad);
             assert_eq!(e.field, "email", "{bad}");
         }

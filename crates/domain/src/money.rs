@@ -69,9 +69,10 @@ impl Currency {
     /// Parses an ISO code (case-insensitive).
     pub fn parse(field: &str, raw: &str) -> Result<Currency, FieldError> {
         let up = raw.trim().to_ascii_uppercase();
-        Self::ALL.into_iter().find(|c| c.code() == up).ok_or_else(|| {
-            FieldError::new(field, format!("unknown currency; accepted: {}", Self::codes()))
-        })
+        Self::ALL
+            .into_iter()
+            .find(|c| c.code() == up)
+            .ok_or_else(|| FieldError::new(field, format!("unknown currency; accepted: {}", Self::codes())))
     }
 
     fn codes() -> String {

@@ -27,10 +27,7 @@ impl PageRequest {
             return Err(FieldError::new("page", format!("must be between 1 and {}", Self::MAX_PAGE)));
         }
         if per_page == 0 || per_page > Self::MAX_PER_PAGE {
-            return Err(FieldError::new(
-                "per_page",
-                format!("must be between 1 and {}", Self::MAX_PER_PAGE),
-            ));
+            return Err(FieldError::new("per_page", format!("must be between 1 and {}", Self::MAX_PER_PAGE)));
         }
         Ok(PageRequest { page, per_page })
     }

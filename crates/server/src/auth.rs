@@ -45,8 +45,8 @@ pub fn burn_verification(password: &str) {
 /// Claims of an access token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
-    /// User ID.
-    pub sub: i64,
+    /// User ID (a string, as RFC 7519 requires).
+    pub sub: String,
     /// Session ID: revoking the session revokes the token.
     pub sid: String,
     /// Role when issued (informational; the server re-reads the role on every request).
@@ -95,7 +95,7 @@ impl TokenKeys {
     /// A signed access token for this session.
     pub fn issue(&self, user: UserId, role: Role, sid: &str, now: DateTime<Utc>) -> Result<String, ApiError> {
         let claims = Claims {
-            sub: user.get(),
+            sub: user.get().to_string(),
             sid: sid.to_owned(),
             role,
             iat: now.timestamp(),
@@ -107,12 +107,10 @@ impl TokenKeys {
 
     /// The claims of a valid, unexpired token.
     pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
-        decode::<Claims>(token, &self.decoding, &self.validation)
-            .map(|d| d.claims)
-            .map_err(|e| {
-                tracing::debug!(error = %e, "rejected access token");
-                ApiError::Unauthorized("invalid or expired access token")
-            })
+        decode::<Claims>(token, &self.decoding, &self.validation).map(|d| d.claims).map_err(|e| {
+            tracing::debug!(error = %e, "rejected access token");
+            ApiError::Unauthorized("invalid or expired access token")
+        })
     }
 }
 
@@ -188,7 +186,7 @@ mod tests {
         let now = Utc::now();
         let t = k.issue(UserId(3), Role::Admin, "s1", now).unwrap();
         let c = k.verify(&t).unwrap();
-        assert_eq!((c.sub, c.sid.as_str(), c.role), (3, "s1", Role::Admin));
+        assert_eq!((c.sub.as_str(), c.sid.as_str(), c.role), ("3", "s1", Role::Admin));
         let old = k.issue(UserId(3), Role::Admin, "s1", now - Duration::hours(2)).unwrap();
         assert!(k.verify(&old).is_err());
     }
@@ -199,14 +197,11 @@ mod tests {
         let t = other.issue(UserId(1), Role::Customer, "s", Utc::now()).unwrap();
         assert!(keys().verify(&t).is_err());
         // alg=none forgery: header {"alg":"none"} with a valid-looking payload
-        let forged = format!(
-            "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{}.",
-            t.split('.').nth(1).unwrap()
-        );
+        let forged = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{}.", t.split('.').nth(1).unwrap());
         assert!(keys().verify(&forged).is_err());
         let hs512 = encode(
             &Header::new(Algorithm::HS512),
-            &serde_json::json!({"sub": 1, "sid": "s", "role": "admin", "iat": 0, "exp": i64::MAX / 2, "iss": "retail"}),
+            &serde_json::json!({"sub": "1", "sid": "s", "role": "admin", "iat": 0, "exp": i64::MAX / 2, "iss": "retail"}),
             &EncodingKey::from_secret(&[7u8; 32]),
         )
         .unwrap();

@@ -214,7 +214,10 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => ApiError::NotFound("resource not found".into()),
             StoreError::Unique(what) => ApiError::Conflict {
                 code: "already_exists",
-                detail: format!("a record with this {} already exists", what.rsplit('.').next().unwrap_or("value")),
+                detail: format!(
+                    "a record with this {} already exists",
+                    what.rsplit('.').next().unwrap_or("value")
+                ),
             },
             StoreError::Pool(_) => ApiError::Unavailable("database is busy; retry shortly".into()),
             other => ApiError::internal(other),

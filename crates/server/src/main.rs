@@ -93,7 +93,10 @@ async fn run(command: Command, settings: Settings) -> Result<(), String> {
             let db = open_database(&settings).map_err(|e| e.to_string())?;
             if once {
                 let r = worker::run_once(&db).await.map_err(|e| format!("{e:?}"))?;
-                println!("sessions purged: {}, stock discrepancies: {}", r.sessions_purged, r.stock_discrepancies);
+                println!(
+                    "sessions purged: {}, stock discrepancies: {}",
+                    r.sessions_purged, r.stock_discrepancies
+                );
             } else {
                 worker::run(db, std::time::Duration::from_secs(every.max(1))).await;
             }

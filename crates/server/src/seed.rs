@@ -33,37 +33,96 @@ pub const DEMO_ACCOUNTS: [DemoAccount; 5] = [
     DemoAccount { email: "customer@retail.test", password: "demo-Wren-2026", role: Role::Customer },
 ];
 
-const CATALOG: &[(&str, &str, &[(&str, i64)])] = &[
-    ("kitchen", "KIT", &[
-        ("Electric kettle 1.7 l", 3499), ("Cast iron skillet 28 cm", 4599), ("Chef's knife 20 cm", 5999),
-        ("Bamboo cutting board", 1899), ("Pour-over coffee dripper", 2299), ("Stainless mixing bowls (set of 3)", 2799),
-        ("Digital kitchen scale", 1999), ("Enamel dutch oven 5 l", 8999), ("Silicone spatula set", 1299),
-    ]),
-    ("electronics", "ELE", &[
-        ("Wireless earbuds", 7999), ("USB-C charger 65 W", 3999), ("Bluetooth speaker", 5999),
-        ("Mechanical keyboard", 10999), ("Noise-cancelling headphones", 19999), ("Portable power bank 20000 mAh", 4499),
-        ("Smart LED bulb", 1499), ("4K webcam", 12999),
-    ]),
-    ("outdoor", "OUT", &[
-        ("Trekking poles (pair)", 6999), ("Insulated water bottle 750 ml", 2999), ("Two-person tent", 18999),
-        ("Headlamp 400 lm", 3499), ("Camping stove", 4999), ("Down sleeping bag", 24999),
-        ("Rain jacket", 12999), ("Hiking daypack 22 l", 7999),
-    ]),
-    ("apparel", "APP", &[
-        ("Merino wool socks", 1999), ("Organic cotton t-shirt", 2499), ("Denim jacket", 8999),
-        ("Wool beanie", 2199), ("Running shorts", 3499), ("Linen shirt", 5999),
-        ("Leather belt", 3999), ("Fleece pullover", 6499),
-    ]),
-    ("home", "HOM", &[
-        ("Scented soy candle", 1799), ("Linen bed sheet set", 11999), ("Ceramic table lamp", 7499),
-        ("Wool throw blanket", 8999), ("Wall clock", 3299), ("Cotton bath towel set", 4599),
-        ("Indoor plant pot", 2499), ("Storage baskets (set of 2)", 3999),
-    ]),
-    ("books", "BOK", &[
-        ("The Pragmatic Shopkeeper", 2999), ("Field Guide to Birds", 3499), ("Sourdough at Home", 2699),
-        ("A History of Trade", 3999), ("Rust in Practice", 4999), ("Mountain Trails of Europe", 2899),
-        ("The Little Book of Returns", 1499), ("Flash Sale: A Novel", 1999), ("Modern Home Design", 4599),
-    ]),
+/// (category, SKU prefix, [(name, price in cents)]).
+type CatalogSection = (&'static str, &'static str, &'static [(&'static str, i64)]);
+
+const CATALOG: &[CatalogSection] = &[
+    (
+        "kitchen",
+        "KIT",
+        &[
+            ("Electric kettle 1.7 l", 3499),
+            ("Cast iron skillet 28 cm", 4599),
+            ("Chef's knife 20 cm", 5999),
+            ("Bamboo cutting board", 1899),
+            ("Pour-over coffee dripper", 2299),
+            ("Stainless mixing bowls (set of 3)", 2799),
+            ("Digital kitchen scale", 1999),
+            ("Enamel dutch oven 5 l", 8999),
+            ("Silicone spatula set", 1299),
+        ],
+    ),
+    (
+        "electronics",
+        "ELE",
+        &[
+            ("Wireless earbuds", 7999),
+            ("USB-C charger 65 W", 3999),
+            ("Bluetooth speaker", 5999),
+            ("Mechanical keyboard", 10999),
+            ("Noise-cancelling headphones", 19999),
+            ("Portable power bank 20000 mAh", 4499),
+            ("Smart LED bulb", 1499),
+            ("4K webcam", 12999),
+        ],
+    ),
+    (
+        "outdoor",
+        "OUT",
+        &[
+            ("Trekking poles (pair)", 6999),
+            ("Insulated water bottle 750 ml", 2999),
+            ("Two-person tent", 18999),
+            ("Headlamp 400 lm", 3499),
+            ("Camping stove", 4999),
+            ("Down sleeping bag", 24999),
+            ("Rain jacket", 12999),
+            ("Hiking daypack 22 l", 7999),
+        ],
+    ),
+    (
+        "apparel",
+        "APP",
+        &[
+            ("Merino wool socks", 1999),
+            ("Organic cotton t-shirt", 2499),
+            ("Denim jacket", 8999),
+            ("Wool beanie", 2199),
+            ("Running shorts", 3499),
+            ("Linen shirt", 5999),
+            ("Leather belt", 3999),
+            ("Fleece pullover", 6499),
+        ],
+    ),
+    (
+        "home",
+        "HOM",
+        &[
+            ("Scented soy candle", 1799),
+            ("Linen bed sheet set", 11999),
+            ("Ceramic table lamp", 7499),
+            ("Wool throw blanket", 8999),
+            ("Wall clock", 3299),
+            ("Cotton bath towel set", 4599),
+            ("Indoor plant pot", 2499),
+            ("Storage baskets (set of 2)", 3999),
+        ],
+    ),
+    (
+        "books",
+        "BOK",
+        &[
+            ("The Pragmatic Shopkeeper", 2999),
+            ("Field Guide to Birds", 3499),
+            ("Sourdough at Home", 2699),
+            ("A History of Trade", 3999),
+            ("Rust in Practice", 4999),
+            ("Mountain Trails of Europe", 2899),
+            ("The Little Book of Returns", 1499),
+            ("Flash Sale: A Novel", 1999),
+            ("Modern Home Design", 4599),
+        ],
+    ),
 ];
 
 /// What a seed run did.

@@ -130,7 +130,7 @@ impl Application {
             server = server.workers(n.max(1));
         }
         let server = server.run();
-        actix_web::rt::spawn(prune_limiters(state.clone().into_inner()));
+        tokio::spawn(prune_limiters(state.clone().into_inner()));
         tracing::info!(addr = %settings.addr, port, "listening");
         Ok(Application { port, server, state })
     }

@@ -50,9 +50,7 @@ pub fn init(settings: &Settings) -> LogGuards {
 /// For tests: logs to the test harness's captured output when `TEST_LOG` is set.
 pub fn init_for_tests() {
     if std::env::var_os("TEST_LOG").is_some() {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(EnvFilter::new("info"))
-            .with_test_writer()
-            .try_init();
+        let _ =
+            tracing_subscriber::fmt().with_env_filter(EnvFilter::new("info")).with_test_writer().try_init();
     }
 }

@@ -1,10 +1,10 @@
 use std::path::Path;
 use std::time::Duration;
 
+use diesel::RunQueryDsl;
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel::sqlite::SqliteConnection;
-use diesel::RunQueryDsl;
 use diesel_migrations::MigrationHarness;
 
 use crate::{MIGRATIONS, StoreError};
@@ -116,9 +116,7 @@ impl Db {
     /// Applies pending embedded migrations; returns the versions applied.
     pub fn migrate(&self) -> Result<Vec<String>, StoreError> {
         let mut c = self.write.get()?;
-        let done = c
-            .run_pending_migrations(MIGRATIONS)
-            .map_err(|e| StoreError::Migration(e.to_string()))?;
+        let done = c.run_pending_migrations(MIGRATIONS).map_err(|e| StoreError::Migration(e.to_string()))?;
         Ok(done.iter().map(|v| v.to_string()).collect())
     }
 
@@ -217,7 +215,5 @@ fn all_migrations_applied(c: &mut Conn) -> Result<bool, StoreError> {
         diesel::sql_query("SELECT version FROM __diesel_schema_migrations").load(c)?;
     let embedded = MigrationSource::<diesel::sqlite::Sqlite>::migrations(&MIGRATIONS)
         .map_err(|e| StoreError::Migration(e.to_string()))?;
-    Ok(embedded
-        .iter()
-        .all(|m| applied.iter().any(|a| a.version == m.name().version().to_string())))
+    Ok(embedded.iter().all(|m| applied.iter().any(|a| a.version == m.name().version().to_string())))
 }

@@ -75,4 +75,11 @@ diesel::table! {
 
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(stock_movements -> products (product_id));
-diesel::allow_tables_to_appear_in_same_query!(users, sessions, products, stock_movements, audit_log, catalog_version);
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    sessions,
+    products,
+    stock_movements,
+    audit_log,
+    catalog_version
+);

@@ -37,9 +37,7 @@ async fn schema_matches_migrations() {
         schema::users::table.select(crate::models::UserRow::as_select()).load(c)?;
         schema::sessions::table.select(crate::models::SessionRow::as_select()).load(c)?;
         schema::products::table.select(crate::models::ProductRow::as_select()).load(c)?;
-        schema::stock_movements::table
-            .select(crate::models::StockMovementRow::as_select())
-            .load(c)?;
+        schema::stock_movements::table.select(crate::models::StockMovementRow::as_select()).load(c)?;
         schema::audit_log::table.select(crate::models::AuditRow::as_select()).load(c)?;
         products::catalog_version(c)?;
         Ok::<_, StoreError>(())
@@ -85,8 +83,9 @@ async fn an_update_with_a_stale_version_changes_nothing() {
         .write(|c| {
             let now = Utc::now();
             let p = products::insert(c, &product("A-1", "Kettle", "kitchen", 100), now)?;
-            let patch = ProductPatch::parse(ProductPatchInput { name: Some("Kettle 2"), ..Default::default() })
-                .unwrap();
+            let patch =
+                ProductPatch::parse(ProductPatchInput { name: Some("Kettle 2"), ..Default::default() })
+                    .unwrap();
             let first = products::update(c, p.id, p.version, &patch, now)?.unwrap();
             let stale = products::update(c, p.id, p.version, &patch, now)?;
             Ok::<_, StoreError>((first, stale))
@@ -109,14 +108,25 @@ async fn a_failed_write_rolls_back_everything() {
         })
         .await;
     assert!(matches!(r, Err(StoreError::Unique(ref what)) if what == "products.sku"), "{r:?}");
-    let n = db.read(|c| products::list(c, &ProductFilter::default(), ProductSort::NameAsc, PageRequest::parse(None, None).unwrap())).await.unwrap().1;
+    let n = db
+        .read(|c| {
+            products::list(
+                c,
+                &ProductFilter::default(),
+                ProductSort::NameAsc,
+                PageRequest::parse(None, None).unwrap(),
+            )
+        })
+        .await
+        .unwrap()
+        .1;
     assert_eq!(n, 0);
 }
 
 #[tokio::test]
 async fn search_ranks_and_filters_and_the_catalog_version_moves() {
     let (_d, db) = open();
-    let v0 = db.read(|c| products::catalog_version(c)).await.unwrap();
+    let v0 = db.read(products::catalog_version).await.unwrap();
     db.write(|c| {
         let now = Utc::now();
         products::insert(c, &product("K-1", "Electric kettle", "kitchen", 3000), now)?;
@@ -126,21 +136,18 @@ async fn search_ranks_and_filters_and_the_catalog_version_moves() {
     })
     .await
     .unwrap();
-    let v1 = db.read(|c| products::catalog_version(c)).await.unwrap();
+    let v1 = db.read(products::catalog_version).await.unwrap();
     assert!(v1 > v0);
 
     let page = PageRequest::parse(None, None).unwrap();
     let filter = ProductFilter { fts: search_query("kett"), ..Default::default() };
-    let (rows, total) = db
-        .read(move |c| products::list(c, &filter, ProductSort::PriceAsc, page))
-        .await
-        .unwrap();
+    let (rows, total) =
+        db.read(move |c| products::list(c, &filter, ProductSort::PriceAsc, page)).await.unwrap();
     assert_eq!(total, 2);
     assert_eq!(rows[0].sku, "K-2");
 
     let filter = ProductFilter { fts: search_query("kettle"), ..Default::default() };
-    let (rows, _) =
-        db.read(move |c| products::list(c, &filter, ProductSort::Relevance, page)).await.unwrap();
+    let (rows, _) = db.read(move |c| products::list(c, &filter, ProductSort::Relevance, page)).await.unwrap();
     assert_eq!(rows.len(), 2);
 
     let filter = ProductFilter { category: Some("outdoor".into()), ..Default::default() };
@@ -148,7 +155,7 @@ async fn search_ranks_and_filters_and_the_catalog_version_moves() {
         db.read(move |c| products::list(c, &filter, ProductSort::NameAsc, page)).await.unwrap();
     assert_eq!((total, rows[0].sku.as_str()), (1, "B-1"));
 
-    let cats = db.read(|c| products::categories(c)).await.unwrap();
+    let cats = db.read(products::categories).await.unwrap();
     assert_eq!(cats, vec![("kitchen".to_owned(), 2), ("outdoor".to_owned(), 1)]);
 }
 

@@ -88,7 +88,8 @@ pub async fn adjust_stock(
     id: web::Path<i64>,
     body: Json<StockAdjustmentRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(catalog::adjust_stock(&state, &who, ProductId(id.into_inner()), body.0).await?))
+    Ok(HttpResponse::Ok()
+        .json(catalog::adjust_stock(&state, &who, ProductId(id.into_inner()), body.0).await?))
 }
 
 /// A product's stock ledger, newest first (staff).

@@ -92,7 +92,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let path = e.path().to_string();
         let inner = e.into_inner();
         match inner.classify() {
-            serde_json::error::Category::Data => field_error(&path, strip_position(&inner.to_string()), "body"),
+            serde_json::error::Category::Data => {
+                field_error(&path, strip_position(&inner.to_string()), "body")
+            }
             _ => malformed(inner),
         }
     })?;
@@ -202,7 +204,7 @@ mod tests {
 
     #[test]
     fn broken_json_is_a_400() {
-        for body in [&b"{"[..], b"not json", b"{\"name\":\"x\",}", b"{} {}"] {
+        for body in [&b"{"[..], b"not json", b"{\"name\":\"x\",}", b"{\"name\":\"x\",\"price_cents\":1} {}"] {
             let e = parse_json::<Body>(body).unwrap_err();
             assert_eq!(e.code(), "malformed_json", "{}", String::from_utf8_lossy(body));
         }

@@ -37,15 +37,15 @@ impl Metrics {
             &["method", "route", "status"],
         )?;
         let http_duration = HistogramVec::new(
-            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency")
-                .buckets(vec![0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
+            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency").buckets(vec![
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+            ]),
             &["method", "route", "status"],
         )?;
-        let pool = IntGaugeVec::new(
-            Opts::new("db_pool_connections", "Database connections by state"),
-            &["state"],
-        )?;
-        let logins = IntCounterVec::new(Opts::new("logins_total", "Login attempts by outcome"), &["outcome"])?;
+        let pool =
+            IntGaugeVec::new(Opts::new("db_pool_connections", "Database connections by state"), &["state"])?;
+        let logins =
+            IntCounterVec::new(Opts::new("logins_total", "Login attempts by outcome"), &["outcome"])?;
         let rate_limited = IntCounterVec::new(
             Opts::new("rate_limited_total", "Requests refused by a rate limiter"),
             &["limiter"],

@@ -14,7 +14,9 @@ pub mod spa;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use actix_governor::{Governor, GovernorConfig, GovernorConfigBuilder, KeyExtractor, SimpleKeyExtractionError};
+use actix_governor::{
+    Governor, GovernorConfig, GovernorConfigBuilder, KeyExtractor, SimpleKeyExtractionError,
+};
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
@@ -176,4 +178,3 @@ pub async fn security_headers(
     }
     Ok(res)
 }
-

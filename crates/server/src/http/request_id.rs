@@ -39,11 +39,8 @@ pub async fn assign(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let id = req
-        .headers()
-        .get(&HEADER)
-        .and_then(acceptable)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let id =
+        req.headers().get(&HEADER).and_then(acceptable).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     req.extensions_mut().insert(RequestId(id.clone()));
     let mut res = CURRENT.scope(id.clone(), async move { next.call(req).await }).await?;
     if let Ok(v) = HeaderValue::from_str(&id) {

@@ -92,7 +92,11 @@ pub async fn login(state: &AppState, req: LoginRequest) -> Result<TokenResponse,
     open_session(state, user, Utc::now()).await
 }
 
-async fn open_session(state: &AppState, user: UserRow, now: DateTime<Utc>) -> Result<TokenResponse, ApiError> {
+async fn open_session(
+    state: &AppState,
+    user: UserRow,
+    now: DateTime<Utc>,
+) -> Result<TokenResponse, ApiError> {
     let dto = user_dto(user)?;
     let sid = uuid::Uuid::new_v4().to_string();
     let (refresh, refresh_hash) = auth::new_refresh_token();
@@ -158,7 +162,11 @@ pub async fn logout(state: &AppState, session_id: String) -> Result<(), ApiError
 }
 
 /// The account and role behind a session, if the session is live.
-pub fn session_user(c: &mut Conn, sid: &str, now: DateTime<Utc>) -> Result<Option<(UserId, Role, String)>, ApiError> {
+pub fn session_user(
+    c: &mut Conn,
+    sid: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(UserId, Role, String)>, ApiError> {
     let Some((_, user)) = sessions::active_with_user(c, sid, now)? else { return Ok(None) };
     let dto = user_dto(user)?;
     Ok(Some((dto.id, dto.role, dto.email)))

@@ -87,7 +87,11 @@ pub fn etag_matches(if_none_match: Option<&str>, etag: &str) -> bool {
 }
 
 /// One page of products, from the cache when the catalog has not changed since it was built.
-pub async fn list(state: &AppState, req: ListRequest, if_none_match: Option<String>) -> Result<Listed, ApiError> {
+pub async fn list(
+    state: &AppState,
+    req: ListRequest,
+    if_none_match: Option<String>,
+) -> Result<Listed, ApiError> {
     let cache = state.list_cache.clone();
     let outcome = state
         .db
@@ -134,7 +138,11 @@ pub async fn categories(state: &AppState) -> Result<Vec<CategoryCount>, ApiError
 }
 
 /// Creates a product; its initial stock is the first ledger entry.
-pub async fn create(state: &AppState, actor: &AuthUser, req: CreateProductRequest) -> Result<Product, ApiError> {
+pub async fn create(
+    state: &AppState,
+    actor: &AuthUser,
+    req: CreateProductRequest,
+) -> Result<Product, ApiError> {
     actor.require(Permission::ManageCatalog)?;
     let new = NewProduct::parse(NewProductInput {
         sku: &req.sku,
@@ -254,8 +262,10 @@ pub async fn adjust_stock(
     let (p, m) = state
         .db
         .write(move |c| -> Result<_, ApiError> {
-            let cur = products::by_id(c, id.get())?.ok_or_else(|| ApiError::not_found(format!("product {id}")))?;
-            adj.apply(cur.stock).map_err(|e| ApiError::Conflict { code: "insufficient_stock", detail: e.to_string() })?;
+            let cur =
+                products::by_id(c, id.get())?.ok_or_else(|| ApiError::not_found(format!("product {id}")))?;
+            adj.apply(cur.stock)
+                .map_err(|e| ApiError::Conflict { code: "insufficient_stock", detail: e.to_string() })?;
             let (p, m) = products::apply_stock_delta(c, cur.id, adj.delta, &adj.reason, Some(actor_id), now)?
                 .ok_or_else(|| ApiError::Conflict {
                     code: "insufficient_stock",
@@ -293,7 +303,10 @@ pub async fn movements(
             Ok(products::movements(c, id.get(), page)?)
         })
         .await?;
-    Ok(StockMovementList { items: rows.into_iter().map(movement_dto).collect(), pagination: pagination(page, total) })
+    Ok(StockMovementList {
+        items: rows.into_iter().map(movement_dto).collect(),
+        pagination: pagination(page, total),
+    })
 }
 
 #[cfg(test)]
@@ -312,9 +325,14 @@ mod tests {
 
     #[test]
     fn equivalent_queries_share_a_cache_key() {
-        let a = ListRequest::parse(&ProductQuery { q: Some("Red  kettle".into()), ..Default::default() }, None).unwrap();
-        let b = ListRequest::parse(&ProductQuery { q: Some("red kettle!".into()), page: Some(1), ..Default::default() }, None)
-            .unwrap();
+        let a =
+            ListRequest::parse(&ProductQuery { q: Some("Red  kettle".into()), ..Default::default() }, None)
+                .unwrap();
+        let b = ListRequest::parse(
+            &ProductQuery { q: Some("red kettle!".into()), page: Some(1), ..Default::default() },
+            None,
+        )
+        .unwrap();
         assert_eq!(a.key, b.key);
     }
 

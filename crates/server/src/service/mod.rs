@@ -21,7 +21,13 @@ fn corrupt(what: String) -> ApiError {
 /// Maps a stored account to its JSON form.
 pub fn user_dto(r: UserRow) -> Result<api::User, ApiError> {
     let role = Role::parse(&r.role).ok_or_else(|| corrupt(format!("role {:?} of user {}", r.role, r.id)))?;
-    Ok(api::User { id: UserId(r.id), email: r.email, display_name: r.display_name, role, created_at: r.created_at })
+    Ok(api::User {
+        id: UserId(r.id),
+        email: r.email,
+        display_name: r.display_name,
+        role,
+        created_at: r.created_at,
+    })
 }
 
 /// Maps a stored product to its JSON form.

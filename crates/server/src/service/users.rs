@@ -27,11 +27,19 @@ pub async fn list(state: &AppState, actor: &AuthUser, q: UserQuery) -> Result<Us
     let page = PageRequest::parse(q.page, q.per_page)?;
     let filter = UserFilter { role: q.role, q: q.q };
     let (rows, total) = state.db.read(move |c| users::list(c, &filter, page)).await?;
-    Ok(UserList { items: rows.into_iter().map(user_dto).collect::<Result<_, _>>()?, pagination: pagination(page, total) })
+    Ok(UserList {
+        items: rows.into_iter().map(user_dto).collect::<Result<_, _>>()?,
+        pagination: pagination(page, total),
+    })
 }
 
 /// Changes an account's role. An admin cannot remove their own admin role.
-pub async fn change_role(state: &AppState, actor: &AuthUser, target: UserId, role: Role) -> Result<User, ApiError> {
+pub async fn change_role(
+    state: &AppState,
+    actor: &AuthUser,
+    target: UserId,
+    role: Role,
+) -> Result<User, ApiError> {
     actor.require(Permission::ManageUsers)?;
     check_role_change(actor.id, target, role)
         .map_err(|e| ApiError::Conflict { code: "self_demotion", detail: e.to_string() })?;
@@ -40,7 +48,8 @@ pub async fn change_role(state: &AppState, actor: &AuthUser, target: UserId, rol
     let row = state
         .db
         .write(move |c| -> Result<_, ApiError> {
-            let before = users::by_id(c, target.get())?.ok_or_else(|| ApiError::not_found(format!("user {target}")))?;
+            let before = users::by_id(c, target.get())?
+                .ok_or_else(|| ApiError::not_found(format!("user {target}")))?;
             let after = users::set_role(c, target.get(), role, now)?
                 .ok_or_else(|| ApiError::not_found(format!("user {target}")))?;
             audit::record(

@@ -38,11 +38,7 @@ pub fn by_id(c: &mut Conn, id: i64) -> Result<Option<ProductRow>, StoreError> {
 
 /// The product with this (normalised) SKU.
 pub fn by_sku(c: &mut Conn, sku: &str) -> Result<Option<ProductRow>, StoreError> {
-    Ok(products::table
-        .filter(products::sku.eq(sku))
-        .select(ProductRow::as_select())
-        .first(c)
-        .optional()?)
+    Ok(products::table.filter(products::sku.eq(sku)).select(ProductRow::as_select()).first(c).optional()?)
 }
 
 /// Filters for [`list`].
@@ -92,9 +88,7 @@ pub fn list(
             q.order(products::name.asc()).then_order_by(products::id.asc())
         }
         (ProductSort::NameDesc, _) => q.order(products::name.desc()).then_order_by(products::id.desc()),
-        (ProductSort::PriceAsc, _) => {
-            q.order(products::price_cents.asc()).then_order_by(products::id.asc())
-        }
+        (ProductSort::PriceAsc, _) => q.order(products::price_cents.asc()).then_order_by(products::id.asc()),
         (ProductSort::PriceDesc, _) => {
             q.order(products::price_cents.desc()).then_order_by(products::id.desc())
         }
@@ -171,19 +165,16 @@ pub fn apply_stock_delta(
     actor_id: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<Option<(ProductRow, StockMovementRow)>, StoreError> {
-    let updated = diesel::update(
-        products::table
-            .filter(products::id.eq(id))
-            .filter((products::stock + delta).ge(0)),
-    )
-    .set((
-        products::stock.eq(products::stock + delta),
-        products::version.eq(products::version + 1),
-        products::updated_at.eq(now),
-    ))
-    .returning(ProductRow::as_returning())
-    .get_result(c)
-    .optional()?;
+    let updated =
+        diesel::update(products::table.filter(products::id.eq(id)).filter((products::stock + delta).ge(0)))
+            .set((
+                products::stock.eq(products::stock + delta),
+                products::version.eq(products::version + 1),
+                products::updated_at.eq(now),
+            ))
+            .returning(ProductRow::as_returning())
+            .get_result(c)
+            .optional()?;
     let Some(product) = updated else { return Ok(None) };
     let movement = diesel::insert_into(stock_movements::table)
         .values((
@@ -205,10 +196,8 @@ pub fn movements(
     product_id: i64,
     page: PageRequest,
 ) -> Result<(Vec<StockMovementRow>, i64), StoreError> {
-    let total = stock_movements::table
-        .filter(stock_movements::product_id.eq(product_id))
-        .count()
-        .get_result(c)?;
+    let total =
+        stock_movements::table.filter(stock_movements::product_id.eq(product_id)).count().get_result(c)?;
     let rows = stock_movements::table
         .filter(stock_movements::product_id.eq(product_id))
         .select(StockMovementRow::as_select())

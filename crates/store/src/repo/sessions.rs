@@ -37,12 +37,7 @@ pub fn by_refresh_hash(c: &mut Conn, hash: &str) -> Result<Option<SessionRow>, S
 }
 
 /// Replaces a session's refresh token (rotation) and extends it.
-pub fn rotate(
-    c: &mut Conn,
-    id: &str,
-    new_hash: &str,
-    expires_at: DateTime<Utc>,
-) -> Result<(), StoreError> {
+pub fn rotate(c: &mut Conn, id: &str, new_hash: &str, expires_at: DateTime<Utc>) -> Result<(), StoreError> {
     diesel::update(sessions::table.find(id))
         .set((sessions::refresh_hash.eq(new_hash), sessions::expires_at.eq(expires_at)))
         .execute(c)?;

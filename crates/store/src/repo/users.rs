@@ -9,19 +9,12 @@ use crate::{Conn, StoreError};
 
 /// Inserts an account; a taken email gives [`StoreError::Unique`].
 pub fn insert(c: &mut Conn, new: &NewUserRow<'_>) -> Result<UserRow, StoreError> {
-    Ok(diesel::insert_into(users::table)
-        .values(new)
-        .returning(UserRow::as_returning())
-        .get_result(c)?)
+    Ok(diesel::insert_into(users::table).values(new).returning(UserRow::as_returning()).get_result(c)?)
 }
 
 /// The account with this (normalised) email.
 pub fn by_email(c: &mut Conn, email: &str) -> Result<Option<UserRow>, StoreError> {
-    Ok(users::table
-        .filter(users::email.eq(email))
-        .select(UserRow::as_select())
-        .first(c)
-        .optional()?)
+    Ok(users::table.filter(users::email.eq(email)).select(UserRow::as_select()).first(c).optional()?)
 }
 
 /// The account with this ID.
@@ -39,11 +32,7 @@ pub struct UserFilter {
 }
 
 /// One page of accounts, oldest first, and the total matching.
-pub fn list(
-    c: &mut Conn,
-    f: &UserFilter,
-    page: PageRequest,
-) -> Result<(Vec<UserRow>, i64), StoreError> {
+pub fn list(c: &mut Conn, f: &UserFilter, page: PageRequest) -> Result<(Vec<UserRow>, i64), StoreError> {
     let build = || {
         let mut q = users::table.into_boxed();
         if let Some(r) = f.role {

@@ -1,0 +1,77 @@
+use retail_tests::{expect_problem, spawn_app};
+
+#[tokio::test]
+async fn health_and_ready_answer_200() {
+    let app = spawn_app().await;
+    let r = app.get("/health", None).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["status"], "ok");
+    let r = app.get("/ready", None).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!((body["database"].as_bool(), body["migrations"].as_bool()), (Some(true), Some(true)));
+}
+
+#[tokio::test]
+async fn metrics_label_requests_by_route_template_not_raw_path() {
+    let app = spawn_app().await;
+    app.seed().await;
+    for id in [1, 2, 3] {
+        app.get(&format!("/api/products/{id}"), None).send().await.unwrap();
+    }
+    let text = app.get("/metrics", None).send().await.unwrap().text().await.unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("retail_http_requests_total") && l.contains("route=\"/api/products/{id}\""))
+        .unwrap_or_else(|| panic!("no templated route in:\n{text}"));
+    assert!(line.contains("status=\"200\"") && line.ends_with(" 3"), "{line}");
+    assert!(!text.contains("route=\"/api/products/1\""));
+    assert!(text.contains("retail_http_request_duration_seconds_bucket"));
+}
+
+#[tokio::test]
+async fn a_client_request_id_is_echoed_and_one_is_made_up_otherwise() {
+    let app = spawn_app().await;
+    let r = app.get("/api/hello", None).header("x-request-id", "abc-123").send().await.unwrap();
+    assert_eq!(r.headers()["x-request-id"], "abc-123");
+    let r = app.get("/api/hello", None).send().await.unwrap();
+    let id = r.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(id.len(), 36, "uuid expected, got {id}");
+    // a hostile header is replaced, not echoed
+    let r = app.get("/api/hello", None).header("x-request-id", "a b<script>").send().await.unwrap();
+    assert_ne!(r.headers()["x-request-id"], "a b<script>");
+}
+
+#[tokio::test]
+async fn problems_carry_the_request_id_of_their_request() {
+    let app = spawn_app().await;
+    let r = app.get("/api/nowhere", None).header("x-request-id", "trace-me-1").send().await.unwrap();
+    let p = expect_problem(r, 404, "not_found").await;
+    assert_eq!(p.request_id.as_deref(), Some("trace-me-1"));
+}
+
+#[tokio::test]
+async fn security_headers_are_on_every_response_and_authenticated_answers_are_not_stored() {
+    let app = spawn_app().await;
+    app.seed().await;
+    let r = app.get("/api/products", None).send().await.unwrap();
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(r.headers()["x-frame-options"], "DENY");
+    let t = app.token_for("customer").await;
+    let r = app.get("/api/auth/me", Some(&t)).send().await.unwrap();
+    assert_eq!(r.headers()["cache-control"], "no-store");
+}
+
+#[tokio::test]
+async fn swagger_ui_is_served_offline_under_api_docs() {
+    let app = spawn_app().await;
+    let r = app.get("/api/docs", None).send().await.unwrap();
+    assert!(r.status().is_redirection());
+    let r = app.get("/api/docs/", None).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("swagger-ui"), "{html}");
+    assert!(!html.contains("cdn."), "Swagger UI must not load from a CDN");
+    let r = app.get("/api/docs/swagger-initializer.js", None).send().await.unwrap();
+    assert!(r.text().await.unwrap().contains("/api/openapi.json"));
+}
