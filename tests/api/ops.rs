@@ -75,3 +75,31 @@ async fn swagger_ui_is_served_offline_under_api_docs() {
     let r = app.get("/api/docs/swagger-initializer.js", None).send().await.unwrap();
     assert!(r.text().await.unwrap().contains("/api/openapi.json"));
 }
+
+#[tokio::test]
+async fn seeding_twice_creates_nothing_the_second_time() {
+    let app = spawn_app().await;
+    let first = retail_server::seed::run(&app.state.db).await.unwrap();
+    assert_eq!(first.accounts_created, 5);
+    assert_eq!(first.products_created, retail_server::seed::product_count());
+    let second = retail_server::seed::run(&app.state.db).await.unwrap();
+    assert_eq!((second.accounts_created, second.products_created), (0, 0));
+}
+
+#[tokio::test]
+async fn the_worker_purges_dead_sessions_and_finds_the_books_balanced() {
+    let app = spawn_app().await;
+    app.seed().await;
+    let t = app.register("short-lived@example.com").await;
+    app.client.post(app.url("/api/auth/logout")).bearer_auth(&t.access_token).send().await.unwrap();
+    let live = app.register("still-here@example.com").await;
+    let report = retail_server::worker::run_once(&app.state.db).await.unwrap();
+    // revoked just now: kept for a week for forensics, then purged
+    assert_eq!(report.sessions_purged, 0);
+    assert_eq!(report.stock_discrepancies, 0);
+    let later = chrono::Utc::now() + chrono::Duration::days(8);
+    let report = retail_server::worker::run_once_at(&app.state.db, later).await.unwrap();
+    assert_eq!(report.sessions_purged, 1);
+    let r = app.get("/api/auth/me", Some(&live.access_token)).send().await.unwrap();
+    assert_eq!(r.status(), 200, "live sessions survive the purge");
+}

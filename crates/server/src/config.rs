@@ -27,6 +27,8 @@ pub struct Settings {
     pub auth: AuthSettings,
     /// Rate limits and body size.
     pub limits: LimitSettings,
+    /// In-memory caches.
+    pub cache: CacheSettings,
 }
 
 impl Default for Settings {
@@ -40,6 +42,7 @@ impl Default for Settings {
             db: DbSettings::default(),
             auth: AuthSettings::default(),
             limits: LimitSettings::default(),
+            cache: CacheSettings::default(),
         }
     }
 }
@@ -128,6 +131,24 @@ impl Default for LimitSettings {
             api_per_ip_refill_us: 5_000,
             max_body_bytes: 256 * 1024,
         }
+    }
+}
+
+/// In-memory cache settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct CacheSettings {
+    /// Serialised product-list pages kept (per catalog version).
+    pub product_list_pages: usize,
+    /// How long a catalog version read from the database is trusted, in milliseconds:
+    /// the most a catalog change made by another process (the worker) can take to show.
+    /// Changes made through this server show at once. 0 checks the database every time.
+    pub catalog_version_ttl_ms: u64,
+}
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        Self { product_list_pages: 1024, catalog_version_ttl_ms: 250 }
     }
 }
 

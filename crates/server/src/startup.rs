@@ -86,7 +86,10 @@ impl Application {
                 settings.limits.login_per_account_burst,
                 std::time::Duration::from_millis(settings.limits.login_per_account_refill_ms),
             ),
-            list_cache: Arc::new(ListCache::new(1024)),
+            list_cache: Arc::new(ListCache::new(
+                settings.cache.product_list_pages,
+                std::time::Duration::from_millis(settings.cache.catalog_version_ttl_ms),
+            )),
             settings: settings.clone(),
         }
         .into_data();

@@ -2,8 +2,9 @@
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::web::Bytes;
 use governor::clock::{Clock, DefaultClock};
@@ -62,15 +63,54 @@ impl AccountLimiter {
 /// Product-list pages already serialised, keyed by normalised query, valid for one catalog
 /// version. Any catalog write (from any process) bumps the version in the database, which
 /// empties the cache on the next read.
+///
+/// The version itself is re-read from the database at most every `version_ttl`: a write by
+/// this process invalidates it at once, a write by another process (the worker) shows up
+/// within `version_ttl`. That keeps cached pages off the database entirely.
 pub struct ListCache {
     inner: RwLock<(i64, HashMap<String, Bytes>)>,
     capacity: usize,
+    known_version: AtomicI64,
+    checked_at_us: AtomicU64,
+    epoch: Instant,
+    version_ttl: Duration,
 }
 
+const UNKNOWN: i64 = i64::MIN;
+
 impl ListCache {
-    /// A cache holding at most `capacity` pages.
-    pub fn new(capacity: usize) -> ListCache {
-        ListCache { inner: RwLock::new((i64::MIN, HashMap::new())), capacity }
+    /// A cache holding at most `capacity` pages, trusting a read version for `version_ttl`.
+    pub fn new(capacity: usize, version_ttl: Duration) -> ListCache {
+        ListCache {
+            inner: RwLock::new((UNKNOWN, HashMap::new())),
+            capacity,
+            known_version: AtomicI64::new(UNKNOWN),
+            checked_at_us: AtomicU64::new(0),
+            epoch: Instant::now(),
+            version_ttl,
+        }
+    }
+
+    fn now_us(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX)
+    }
+
+    /// The catalog version if it was read from the database less than `version_ttl` ago.
+    pub fn fresh_version(&self) -> Option<i64> {
+        let v = self.known_version.load(Ordering::Acquire);
+        let age = self.now_us().saturating_sub(self.checked_at_us.load(Ordering::Acquire));
+        (v != UNKNOWN && u128::from(age) < self.version_ttl.as_micros()).then_some(v)
+    }
+
+    /// Records the version just read from the database.
+    pub fn note_version(&self, v: i64) {
+        self.known_version.store(v, Ordering::Release);
+        self.checked_at_us.store(self.now_us(), Ordering::Release);
+    }
+
+    /// Forgets the version (after this process changed the catalog).
+    pub fn invalidate(&self) {
+        self.known_version.store(UNKNOWN, Ordering::Release);
     }
 
     /// The page for `key` if cached for `version`.
@@ -116,7 +156,7 @@ mod tests {
 
     #[test]
     fn cache_serves_only_the_version_it_was_filled_for() {
-        let c = ListCache::new(2);
+        let c = ListCache::new(2, Duration::from_secs(1));
         c.put(5, "a".into(), Bytes::from_static(b"A"));
         assert_eq!(c.get(5, "a").as_deref(), Some(&b"A"[..]));
         assert_eq!(c.get(6, "a"), None);
@@ -128,10 +168,23 @@ mod tests {
 
     #[test]
     fn cache_respects_its_capacity() {
-        let c = ListCache::new(1);
+        let c = ListCache::new(1, Duration::from_secs(1));
         c.put(1, "a".into(), Bytes::from_static(b"A"));
         c.put(1, "b".into(), Bytes::from_static(b"B"));
         assert!(c.get(1, "b").is_none());
+    }
+
+    #[test]
+    fn a_read_version_is_trusted_only_until_invalidated_or_stale() {
+        let c = ListCache::new(1, Duration::from_secs(60));
+        assert_eq!(c.fresh_version(), None);
+        c.note_version(7);
+        assert_eq!(c.fresh_version(), Some(7));
+        c.invalidate();
+        assert_eq!(c.fresh_version(), None);
+        let quick = ListCache::new(1, Duration::ZERO);
+        quick.note_version(7);
+        assert_eq!(quick.fresh_version(), None);
     }
 
     #[test]

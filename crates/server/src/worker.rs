@@ -19,7 +19,12 @@ pub struct PassReport {
 
 /// One pass of every job.
 pub async fn run_once(db: &Db) -> Result<PassReport, ApiError> {
-    let cutoff = Utc::now() - chrono::Duration::days(7);
+    run_once_at(db, Utc::now()).await
+}
+
+/// One pass as if the time were `now`.
+pub async fn run_once_at(db: &Db, now: chrono::DateTime<Utc>) -> Result<PassReport, ApiError> {
+    let cutoff = now - chrono::Duration::days(7);
     let sessions_purged = db.write(move |c| sessions::purge(c, cutoff)).await?;
     let bad = db.read(products::stock_discrepancies).await?;
     for (id, stock, ledger) in &bad {

@@ -67,6 +67,10 @@ pub async fn register(state: &AppState, req: RegisterRequest) -> Result<TokenRes
 /// the same time as a wrong password.
 pub async fn login(state: &AppState, req: LoginRequest) -> Result<TokenResponse, ApiError> {
     let email = Email::parse(&req.email)?;
+    if req.password.len() > 4 * Password::MAX_LEN {
+        // no account can have such a password: refuse without spending a hash on it
+        return Err(ApiError::InvalidCredentials);
+    }
     if let Err(e) = state.login_limiter.check(email.as_str()) {
         state.metrics.logins.with_label_values(&["throttled"]).inc();
         return Err(e);

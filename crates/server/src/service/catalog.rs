@@ -93,10 +93,24 @@ pub async fn list(
     if_none_match: Option<String>,
 ) -> Result<Listed, ApiError> {
     let cache = state.list_cache.clone();
+    // Fast path: version read recently and page cached, so no database round trip at all.
+    if let Some(version) = cache.fresh_version() {
+        let etag = list_etag(version, &req.key);
+        let hit = if etag_matches(if_none_match.as_deref(), &etag) {
+            Some((Listed::NotModified(etag), "not_modified"))
+        } else {
+            cache.get(version, &req.key).map(|page| (Listed::Page(etag, page), "cache"))
+        };
+        if let Some((listed, source)) = hit {
+            state.metrics.product_list.with_label_values(&[source]).inc();
+            return Ok(listed);
+        }
+    }
     let outcome = state
         .db
         .read(move |c| -> Result<(Listed, &'static str), ApiError> {
             let version = products::catalog_version(c)?;
+            cache.note_version(version);
             let etag = list_etag(version, &req.key);
             if etag_matches(if_none_match.as_deref(), &etag) {
                 return Ok((Listed::NotModified(etag), "not_modified"));
@@ -187,6 +201,7 @@ pub async fn create(
             Ok(p)
         })
         .await?;
+    state.list_cache.invalidate();
     product_dto(row)
 }
 
@@ -245,6 +260,7 @@ pub async fn update(
             Ok(p)
         })
         .await?;
+    state.list_cache.invalidate();
     product_dto(row)
 }
 
@@ -285,6 +301,7 @@ pub async fn adjust_stock(
             Ok((p, m))
         })
         .await?;
+    state.list_cache.invalidate();
     Ok(StockAdjustmentResponse { product: product_dto(p)?, movement: movement_dto(m) })
 }
 
