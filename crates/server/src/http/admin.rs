@@ -16,7 +16,9 @@ use crate::error::ApiError;
 use crate::service::{catalog, users};
 use crate::state::State;
 
-/// Create a product (admin). Its initial stock becomes the first stock-ledger entry.
+/// Create a product (admin).
+///
+/// Its initial stock becomes the first stock-ledger entry.
 #[utoipa::path(
     tag = "admin",
     security(("bearer" = [])),
@@ -40,8 +42,10 @@ pub async fn create_product(
     Ok(HttpResponse::Created().insert_header((header::LOCATION, format!("/api/products/{}", p.id))).json(p))
 }
 
-/// Update, deactivate or reactivate a product (admin). Send the `version` you read: a stale
-/// one gets 409. Stock is not changed here; use the stock endpoint.
+/// Update, deactivate or reactivate a product (admin).
+///
+/// Send the `version` you read: a stale one gets 409. Stock is not changed here; use the
+/// stock endpoint.
 #[utoipa::path(
     tag = "admin",
     security(("bearer" = [])),

@@ -13,8 +13,10 @@ pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok".into() })
 }
 
-/// A bare JSON answer under `/api` (same middleware as every API route, no database): the
-/// baseline the benchmark compares the product list against.
+/// A bare JSON answer under `/api`.
+///
+/// Same middleware as every API route, no database: the baseline the benchmark compares the
+/// product list against.
 #[utoipa::path(tag = "operations", responses((status = 200, description = "Hello", body = Health)))]
 #[get("/hello")]
 pub async fn hello() -> HttpResponse {
