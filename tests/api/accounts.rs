@@ -9,7 +9,7 @@ async fn registering_creates_a_customer_whose_token_works() {
     assert_eq!(t.user.email, "ann@example.com");
     assert_eq!(t.user.role, Role::Customer);
     assert_eq!(t.token_type, "Bearer");
-    let me: User = app.get("/api/auth/me", Some(&t.access_token)).send().await.unwrap().json().await.unwrap();
+    let me: User = app.get_json("/api/auth/me", Some(&t.access_token)).await;
     assert_eq!(me.id, t.user.id);
 }
 

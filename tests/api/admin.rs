@@ -27,24 +27,11 @@ async fn an_admin_creates_a_product_whose_stock_starts_the_ledger() {
     let p: Product = r.json().await.unwrap();
     assert_eq!(loc, format!("/api/products/{}", p.id));
     assert_eq!((p.sku.as_str(), p.category.as_str(), p.stock), ("NEW-1", "kitchen", 7));
-    let ledger: StockMovementList = app
-        .get(&format!("/api/admin/products/{}/stock-movements", p.id), Some(&admin))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ledger: StockMovementList =
+        app.get_json(&format!("/api/admin/products/{}/stock-movements", p.id), Some(&admin)).await;
     assert_eq!(ledger.items.len(), 1);
     assert_eq!((ledger.items[0].delta, ledger.items[0].reason.as_str()), (7, "initial stock"));
-    let audit: AuditList = app
-        .get("/api/admin/audit?entity_type=product", Some(&admin))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let audit: AuditList = app.get_json("/api/admin/audit?entity_type=product", Some(&admin)).await;
     assert_eq!(audit.items[0].action, "product.created");
     assert_eq!(audit.items[0].entity_id, p.id.to_string());
 }
@@ -99,7 +86,7 @@ async fn updates_need_the_current_version() {
     let app = spawn_app().await;
     app.seed().await;
     let admin = app.token_for("admin").await;
-    let p: Product = app.get("/api/products/3", None).send().await.unwrap().json().await.unwrap();
+    let p: Product = app.get_json("/api/products/3", None).await;
     let patch = |v: i64| json!({"version": v, "price_cents": 1234});
     let r = app
         .send_json(reqwest::Method::PATCH, "/api/admin/products/3", &patch(p.version), Some(&admin))
@@ -156,7 +143,7 @@ async fn stock_moves_through_the_ledger_and_never_below_zero() {
     let app = spawn_app().await;
     app.seed().await;
     let admin = app.token_for("admin").await;
-    let p: Product = app.get("/api/products/1", None).send().await.unwrap().json().await.unwrap();
+    let p: Product = app.get_json("/api/products/1", None).await;
     let r = app
         .post_json("/api/admin/products/1/stock", &json!({"delta": 5, "reason": "delivery 42"}), Some(&admin))
         .send()
@@ -176,7 +163,7 @@ async fn stock_moves_through_the_ledger_and_never_below_zero() {
         .await
         .unwrap();
     expect_problem(r, 409, "insufficient_stock").await;
-    let now: Product = app.get("/api/products/1", None).send().await.unwrap().json().await.unwrap();
+    let now: Product = app.get_json("/api/products/1", None).await;
     assert_eq!(now.stock, p.stock + 5);
     let r = app
         .post_json("/api/admin/products/1/stock", &json!({"delta": 0, "reason": ""}), Some(&admin))
@@ -219,12 +206,10 @@ async fn admins_list_users_and_change_roles_with_immediate_effect() {
     let app = spawn_app().await;
     app.seed().await;
     let admin = app.token_for("admin").await;
-    let list: UserList =
-        app.get("/api/admin/users?role=support", Some(&admin)).send().await.unwrap().json().await.unwrap();
+    let list: UserList = app.get_json("/api/admin/users?role=support", Some(&admin)).await;
     assert_eq!(list.items.len(), 1);
     assert_eq!(list.items[0].role, Role::Support);
-    let found: UserList =
-        app.get("/api/admin/users?q=WARE", Some(&admin)).send().await.unwrap().json().await.unwrap();
+    let found: UserList = app.get_json("/api/admin/users?q=WARE", Some(&admin)).await;
     assert_eq!(found.items[0].email, "warehouse@retail.test");
     let r = app.get("/api/admin/users?role=overlord", Some(&admin)).send().await.unwrap();
     expect_field(r, 400, "role").await;
@@ -247,14 +232,7 @@ async fn admins_list_users_and_change_roles_with_immediate_effect() {
     // the same token now carries the new role: roles are read per request
     let r = app.post_json("/api/admin/products", &kettle(), Some(&t.access_token)).send().await.unwrap();
     assert_eq!(r.status(), 201);
-    let audit: AuditList = app
-        .get("/api/admin/audit?entity_type=user", Some(&admin))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let audit: AuditList = app.get_json("/api/admin/audit?entity_type=user", Some(&admin)).await;
     assert!(audit.items.iter().any(|e| e.action == "user.role_changed" && e.detail["to"] == "admin"));
 }
 

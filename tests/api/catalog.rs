@@ -38,8 +38,7 @@ async fn sorting_and_category_filter_work() {
     let books = list(&app, "?category=Books&per_page=100").await;
     assert!(!books.items.is_empty());
     assert!(books.items.iter().all(|p| p.category == "books"));
-    let cats: Vec<CategoryCount> =
-        app.get("/api/categories", None).send().await.unwrap().json().await.unwrap();
+    let cats: Vec<CategoryCount> = app.get_json("/api/categories", None).await;
     let n = cats.iter().find(|c| c.category == "books").unwrap().product_count;
     assert_eq!(n, books.pagination.total);
 }
@@ -130,7 +129,7 @@ async fn deactivated_products_are_hidden_from_shoppers_but_not_from_admins() {
     let app = spawn_app().await;
     app.seed().await;
     let admin = app.token_for("admin").await;
-    let p: Product = app.get("/api/products/2", None).send().await.unwrap().json().await.unwrap();
+    let p: Product = app.get_json("/api/products/2", None).await;
     let r = app
         .send_json(
             reqwest::Method::PATCH,

@@ -35,17 +35,11 @@ async fn concurrent_stock_removals_never_oversell() {
         }
     }
     assert_eq!((ok, conflict), (10, 30));
-    let p: Product =
-        app.get(&format!("/api/products/{}", created.id), None).send().await.unwrap().json().await.unwrap();
+    let p: Product = app.get_json(&format!("/api/products/{}", created.id), None).await;
     assert_eq!(p.stock, 0);
     let ledger: StockMovementList = app
-        .get(&format!("/api/admin/products/{}/stock-movements?per_page=100", created.id), Some(&admin))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/admin/products/{}/stock-movements?per_page=100", created.id), Some(&admin))
+        .await;
     assert_eq!(ledger.items.iter().map(|m| m.delta).sum::<i64>(), 0);
     assert_eq!(ledger.items.len(), 11);
     let bad = app.state.db.read(retail_store::repo::products::stock_discrepancies).await.unwrap();

@@ -6,7 +6,7 @@ use serde_json::Value;
 #[tokio::test]
 async fn committed_spec_matches_the_served_spec() {
     let app = spawn_app().await;
-    let served: Value = app.get("/api/openapi.json", None).send().await.unwrap().json().await.unwrap();
+    let served: Value = app.get_json("/api/openapi.json", None).await;
     let path = repo_root().join("openapi/openapi.json");
     let committed: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert!(served == committed, "openapi/openapi.json is stale: run `make openapi` and commit the result");
@@ -15,7 +15,7 @@ async fn committed_spec_matches_the_served_spec() {
 #[tokio::test]
 async fn every_operation_documents_errors_and_protected_ones_their_security() {
     let app = spawn_app().await;
-    let spec: Value = app.get("/api/openapi.json", None).send().await.unwrap().json().await.unwrap();
+    let spec: Value = app.get_json("/api/openapi.json", None).await;
     let paths = spec["paths"].as_object().unwrap();
     assert!(paths.len() >= 15, "{}", paths.len());
     for (path, item) in paths {

@@ -80,6 +80,13 @@ impl TestApp {
         auth(self.client.get(self.url(path)), token)
     }
 
+    /// GET a JSON body, asserting 200.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str, token: Option<&str>) -> T {
+        let res = self.get(path, token).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "GET {path}");
+        res.json().await.unwrap()
+    }
+
     /// A JSON request with `method`.
     pub fn send_json(
         &self,
