@@ -80,8 +80,12 @@ fn login(tab: &Tab, base: &str, email: &str, password: &str) {
     wait_until(tab, "#whoami after login", |t| text_of(t, "#whoami").is_some_and(|s| s.contains(email)));
 }
 
+/// One browser at a time: on a 2-core machine parallel Chromiums only make each other slow.
+static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Runs a blocking browser journey off the async runtime that serves the app.
 async fn journey(f: impl FnOnce(&Tab, &str) + Send + 'static) {
+    let _turn = ONE_BROWSER.lock().await;
     let app = app_with_spa().await;
     let base = app.base.clone();
     let profile = tempfile::tempdir().unwrap();
