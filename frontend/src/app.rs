@@ -1,0 +1,69 @@
+//! Routes and the page shell.
+
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+use crate::components::{Header, SessionProvider};
+use crate::pages::{
+    AdminProductsPage, AdminUsersPage, CatalogPage, LoginPage, NotFoundPage, ProductPage, RegisterPage,
+};
+
+/// Every client-side route.
+#[derive(Debug, Clone, PartialEq, Routable)]
+pub enum Route {
+    /// Catalog; its filters live in the query string (`?q=&category=&sort=&page=`).
+    #[at("/")]
+    Catalog,
+    #[at("/products/:id")]
+    Product { id: i64 },
+    #[at("/login")]
+    Login,
+    #[at("/register")]
+    Register,
+    #[at("/admin")]
+    Admin,
+    #[at("/admin/products")]
+    AdminProducts,
+    #[at("/admin/users")]
+    AdminUsers,
+    #[not_found]
+    #[at("/404")]
+    NotFound,
+}
+
+fn switch(route: Route) -> Html {
+    match route {
+        Route::Catalog => html! { <CatalogPage /> },
+        Route::Product { id } => html! { <ProductPage {id} /> },
+        Route::Login => html! { <LoginPage /> },
+        Route::Register => html! { <RegisterPage /> },
+        Route::Admin => html! { <Redirect<Route> to={Route::AdminProducts} /> },
+        Route::AdminProducts => html! { <AdminProductsPage /> },
+        Route::AdminUsers => html! { <AdminUsersPage /> },
+        Route::NotFound => html! { <NotFoundPage /> },
+    }
+}
+
+/// Scrolls to the top when the path changes (a new page), not when only the query does.
+#[component]
+fn ScrollToTop() -> Html {
+    let path = use_location().map(|l| l.path().to_owned());
+    use_effect_with(path, |_| gloo::utils::window().scroll_to_with_x_and_y(0.0, 0.0));
+    html! {}
+}
+
+/// The app: router, session, header, current page.
+#[component]
+pub fn App() -> Html {
+    html! {
+        <BrowserRouter>
+            <SessionProvider>
+                <ScrollToTop />
+                <Header />
+                <main class="container page">
+                    <Switch<Route> render={switch} />
+                </main>
+            </SessionProvider>
+        </BrowserRouter>
+    }
+}

@@ -1,0 +1,43 @@
+use retail_api_types::Product;
+use yew::prelude::*;
+
+use super::AppLink;
+use crate::app::Route;
+use crate::format::{StockLevel, format_money};
+
+#[derive(Properties, PartialEq)]
+pub struct StockBadgeProps {
+    pub stock: i64,
+    #[prop_or_default]
+    pub id: Option<AttrValue>,
+}
+
+/// `.stock-badge` with `.in-stock`, `.low-stock` or `.sold-out`.
+#[component]
+pub fn StockBadge(props: &StockBadgeProps) -> Html {
+    let level = StockLevel::of(props.stock);
+    html! { <span id={props.id.clone()} class={classes!("stock-badge", level.class())}>{ level.label() }</span> }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct ProductCardProps {
+    pub product: Product,
+}
+
+/// `.product-card` in the catalog grid.
+#[component]
+pub fn ProductCard(props: &ProductCardProps) -> Html {
+    let p = &props.product;
+    html! {
+        <article class="product-card" data-id={p.id.to_string()} data-sku={p.sku.clone()}>
+            <AppLink classes="product-link" to={Route::Product { id: p.id.get() }}>
+                <h2 class="product-name">{ &p.name }</h2>
+            </AppLink>
+            <p class="product-category">{ &p.category }</p>
+            <div class="product-meta">
+                <span class="product-price">{ format_money(p.price_cents, p.currency) }</span>
+                <StockBadge stock={p.stock} />
+            </div>
+        </article>
+    }
+}

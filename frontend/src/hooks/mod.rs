@@ -1,0 +1,16 @@
+//! Hooks: the session context, data loading, the document title.
+
+mod use_load;
+mod use_session;
+
+pub use use_load::{Edit, Load, use_load};
+pub use use_session::{Session, SessionAction, SessionState, use_session};
+
+use yew::prelude::*;
+
+/// Sets the document title to `<title> · retail`.
+#[hook]
+pub fn use_title(title: &str) {
+    let full = if title.is_empty() { "retail".to_owned() } else { format!("{title} · retail") };
+    use_effect_with(full, |t| gloo::utils::document().set_title(t));
+}

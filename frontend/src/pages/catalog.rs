@@ -1,0 +1,272 @@
+use retail_api_types::{CategoryCount, ProductQuery};
+use serde::Serialize;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+use crate::app::Route;
+use crate::components::{ErrorBox, Loading, Pager, ProductCard, Select};
+use crate::hooks::{Load, use_load, use_session, use_title};
+use crate::services::catalog;
+
+/// Products per catalog page (divides evenly into 2, 3 and 4 columns).
+pub const PER_PAGE: u32 = 12;
+
+/// The catalog's state as kept in the URL, so reload and back/forward restore it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct CatalogQuery {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub q: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub category: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub sort: String,
+    #[serde(skip_serializing_if = "is_first_page")]
+    pub page: u32,
+}
+
+fn is_first_page(page: &u32) -> bool {
+    *page <= 1
+}
+
+fn non_empty(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_owned())
+}
+
+impl CatalogQuery {
+    /// Reads `?q=&category=&sort=&page=`; junk values fall back to defaults.
+    pub fn parse(query_str: &str) -> CatalogQuery {
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(query_str.trim_start_matches('?')).unwrap_or_default();
+        let mut out = CatalogQuery { page: 1, ..CatalogQuery::default() };
+        for (k, v) in pairs {
+            let v = v.trim().to_owned();
+            match k.as_str() {
+                "q" => out.q = v,
+                "category" => out.category = v,
+                "sort" => out.sort = v,
+                "page" => out.page = v.parse().ok().filter(|p| *p >= 1).unwrap_or(1),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// The API query for this state.
+    pub fn to_api(&self) -> ProductQuery {
+        ProductQuery {
+            page: Some(self.page.max(1)),
+            per_page: Some(PER_PAGE),
+            sort: non_empty(&self.sort),
+            category: non_empty(&self.category),
+            q: non_empty(&self.q),
+            include_inactive: None,
+        }
+    }
+
+    fn is_filtered(&self) -> bool {
+        !self.q.is_empty() || !self.category.is_empty()
+    }
+}
+
+fn sort_options(searching: bool, current: &str) -> Vec<(String, String)> {
+    // Without a search the default order is by name, so "name" would only repeat it.
+    let default = if searching { "Best match" } else { "Name (A–Z)" };
+    [
+        ("", default),
+        ("name", "Name (A–Z)"),
+        ("-name", "Name (Z–A)"),
+        ("price", "Price: low to high"),
+        ("-price", "Price: high to low"),
+        ("newest", "Newest"),
+    ]
+    .into_iter()
+    .filter(|(v, _)| searching || *v != "name" || current == "name")
+    .map(|(v, l)| (v.to_owned(), l.to_owned()))
+    .collect()
+}
+
+fn category_options(categories: &Load<Vec<CategoryCount>>, current: &str) -> Vec<(String, String)> {
+    let mut opts = vec![(String::new(), "All".to_owned())];
+    if let Load::Ready(list) = categories {
+        opts.extend(
+            list.iter().map(|c| (c.category.clone(), format!("{} ({})", c.category, c.product_count))),
+        );
+    }
+    // A category from the URL that has no active products still shows as chosen.
+    if !current.is_empty() && !opts.iter().any(|(v, _)| v == current) {
+        opts.push((current.to_owned(), current.to_owned()));
+    }
+    opts
+}
+
+/// `/`: search, filter, sort and page through the catalog.
+#[component]
+pub fn CatalogPage() -> Html {
+    let session = use_session();
+    let location = use_location();
+    let navigator = use_navigator();
+    let query = location.map(|l| CatalogQuery::parse(l.query_str())).unwrap_or_default();
+    use_title(if query.q.is_empty() { "Catalog" } else { "Search" });
+
+    let products = {
+        let api = session.api.clone();
+        use_load(query.clone(), move |q| async move { catalog::list(&api, &q.to_api()).await })
+    };
+    let categories = {
+        let api = session.api.clone();
+        use_load((), move |()| async move { catalog::categories(&api).await })
+    };
+
+    let search = use_state(|| query.q.clone());
+    {
+        let search = search.clone();
+        use_effect_with(query.q.clone(), move |q| search.set(q.clone()));
+    }
+
+    let go = {
+        let navigator = navigator.clone();
+        Callback::from(move |q: CatalogQuery| {
+            if let Some(nav) = &navigator
+                && let Err(e) = nav.push_with_query(&Route::Catalog, &q)
+            {
+                gloo::console::error!(format!("navigation failed: {e}"));
+            }
+        })
+    };
+    let on_search_input = {
+        let search = search.clone();
+        Callback::from(move |e: InputEvent| search.set(e.target_unchecked_into::<HtmlInputElement>().value()))
+    };
+    let on_submit = {
+        let (go, query, search) = (go.clone(), query.clone(), search.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            go.emit(CatalogQuery { q: search.trim().to_owned(), page: 1, ..query.clone() });
+        })
+    };
+    let on_category = {
+        let (go, query) = (go.clone(), query.clone());
+        Callback::from(move |category| go.emit(CatalogQuery { category, page: 1, ..query.clone() }))
+    };
+    let on_sort = {
+        let (go, query) = (go.clone(), query.clone());
+        Callback::from(move |sort| go.emit(CatalogQuery { sort, page: 1, ..query.clone() }))
+    };
+    let on_page = {
+        let (go, query) = (go.clone(), query.clone());
+        Callback::from(move |page| {
+            go.emit(CatalogQuery { page, ..query.clone() });
+            gloo::utils::window().scroll_to_with_x_and_y(0.0, 0.0);
+        })
+    };
+    let on_clear = {
+        let go = go.clone();
+        Callback::from(move |_: MouseEvent| go.emit(CatalogQuery::default()))
+    };
+
+    let heading =
+        if query.q.is_empty() { "Products".to_owned() } else { format!("Results for “{}”", query.q) };
+    let body = match products.get() {
+        Load::Loading => html! { <Loading /> },
+        Load::Failed(e) => html! { <ErrorBox error={e.clone()} on_retry={products.reloader()} /> },
+        Load::Ready(list) => {
+            let pager = html! {
+                <Pager pagination={list.pagination} noun={("product", "products")} on_page={on_page.clone()} />
+            };
+            if list.items.is_empty() {
+                html! {
+                    <>
+                        <div id="empty" class="empty-state">
+                            <p>{ "No products match" }</p>
+                            if query.is_filtered() {
+                                <button id="clear-filters" type="button" class="button-secondary" onclick={on_clear}>
+                                    { "Clear search and filters" }
+                                </button>
+                            }
+                        </div>
+                        if query.page > 1 { { pager } }
+                    </>
+                }
+            } else {
+                html! {
+                    <>
+                        <div id="catalog" class="product-grid">
+                            { for list.items.iter().map(|p| html! { <ProductCard key={p.id.get()} product={p.clone()} /> }) }
+                        </div>
+                        { pager }
+                    </>
+                }
+            }
+        }
+    };
+
+    html! {
+        <section class="catalog-page">
+            <h1>{ heading }</h1>
+            <form class="filters" role="search" onsubmit={on_submit}>
+                <div class="search-row">
+                    <input id="search" type="search" placeholder="Search products" aria-label="Search products"
+                        value={(*search).clone()} oninput={on_search_input} />
+                    <button id="search-submit" type="submit">{ "Search" }</button>
+                </div>
+                <div class="filter-row">
+                    <label>
+                        <span>{ "Category" }</span>
+                        <Select id="category" options={category_options(categories.get(), &query.category)}
+                            value={query.category.clone()} onchange={on_category} />
+                    </label>
+                    <label>
+                        <span>{ "Sort" }</span>
+                        <Select id="sort" options={sort_options(!query.q.is_empty(), &query.sort)}
+                            value={query.sort.clone()} onchange={on_sort} />
+                    </label>
+                </div>
+            </form>
+            { body }
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_query_round_trips() {
+        let q = CatalogQuery::parse("?q=red+kettle&category=kitchen&sort=-price&page=3");
+        assert_eq!(
+            q,
+            CatalogQuery {
+                q: "red kettle".into(),
+                category: "kitchen".into(),
+                sort: "-price".into(),
+                page: 3
+            }
+        );
+        let encoded = serde_urlencoded::to_string(&q).unwrap_or_default();
+        assert_eq!(CatalogQuery::parse(&encoded), q);
+    }
+
+    #[test]
+    fn defaults_are_left_out_of_the_url() {
+        let q = CatalogQuery { page: 1, ..CatalogQuery::default() };
+        assert_eq!(serde_urlencoded::to_string(&q).ok().as_deref(), Some(""));
+    }
+
+    #[test]
+    fn junk_pages_fall_back_to_the_first() {
+        assert_eq!(CatalogQuery::parse("page=abc").page, 1);
+        assert_eq!(CatalogQuery::parse("page=0").page, 1);
+        assert_eq!(CatalogQuery::parse("").page, 1);
+        assert_eq!(CatalogQuery::parse("%%%").page, 1);
+    }
+
+    #[test]
+    fn api_query_leaves_out_empty_filters() {
+        let api = CatalogQuery::parse("page=2").to_api();
+        assert_eq!(api.page, Some(2));
+        assert_eq!(api.per_page, Some(PER_PAGE));
+        assert_eq!((api.q, api.category, api.sort), (None, None, None));
+    }
+}

@@ -1,0 +1,62 @@
+//! One component per route.
+
+mod admin_products;
+mod admin_users;
+mod catalog;
+mod login;
+mod not_found;
+mod product;
+mod register;
+
+pub use admin_products::AdminProductsPage;
+pub use admin_users::AdminUsersPage;
+pub use catalog::CatalogPage;
+pub use login::LoginPage;
+pub use not_found::NotFoundPage;
+pub use product::ProductPage;
+pub use register::RegisterPage;
+
+use yew::prelude::*;
+
+use crate::app::Route;
+use crate::components::AppLink;
+use crate::hooks::use_session;
+
+/// `#forbidden` for pages that need the admin role.
+#[component]
+pub fn Forbidden() -> Html {
+    let session = use_session();
+    html! {
+        <div id="forbidden" class="alert alert-error" role="alert">
+            <h1>{ "Not allowed" }</h1>
+            <p>{ "This page is for administrators only." }</p>
+            if session.user().is_none() {
+                <p><AppLink to={Route::Login}>{ "Log in" }</AppLink>{ " with an administrator account." }</p>
+            }
+        </div>
+    }
+}
+
+/// Links between the admin pages.
+#[component]
+pub fn AdminNav() -> Html {
+    let route = yew_router::hooks::use_route::<Route>();
+    let class =
+        |r: Route| if route.as_ref() == Some(&r) { classes!("tab", "active") } else { classes!("tab") };
+    html! {
+        <nav class="admin-nav" aria-label="Administration">
+            <AppLink id="admin-nav-products" classes={class(Route::AdminProducts)} to={Route::AdminProducts}>
+                { "Products" }
+            </AppLink>
+            <AppLink id="admin-nav-users" classes={class(Route::AdminUsers)} to={Route::AdminUsers}>{ "Users" }</AppLink>
+        </nav>
+    }
+}
+
+/// `oninput` that copies an `<input>`'s value into `state`.
+pub(crate) fn bind_input(state: &UseStateHandle<String>) -> Callback<InputEvent> {
+    let state = state.clone();
+    Callback::from(move |e: InputEvent| {
+        state.set(e.target_unchecked_into::<web_sys::HtmlInputElement>().value())
+    })
+}

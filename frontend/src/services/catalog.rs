@@ -1,0 +1,20 @@
+//! `/api/products`, `/api/categories`.
+
+use retail_api_types::{CategoryCount, Product, ProductId, ProductList, ProductQuery};
+
+use super::{Api, ApiError, with_query};
+
+/// One page of products.
+pub async fn list(api: &Api, query: &ProductQuery) -> Result<ProductList, ApiError> {
+    api.get(&with_query("/api/products", query)?).await
+}
+
+/// One product.
+pub async fn get(api: &Api, id: ProductId) -> Result<Product, ApiError> {
+    api.get(&format!("/api/products/{id}")).await
+}
+
+/// Categories with active products.
+pub async fn categories(api: &Api) -> Result<Vec<CategoryCount>, ApiError> {
+    api.get("/api/categories").await
+}
