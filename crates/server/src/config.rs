@@ -178,3 +178,25 @@ impl Settings {
         self.data_dir.join("retail.db")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_file_parses_to_the_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../retail.example.toml");
+        let s = Settings::load(Some(&path)).unwrap();
+        let d = Settings::default();
+        assert_eq!((s.addr, s.data_dir, s.dist_dir), (d.addr, d.data_dir, d.dist_dir));
+        assert_eq!(s.auth.access_ttl_secs, d.auth.access_ttl_secs);
+        assert_eq!(s.limits.api_per_ip_burst, d.limits.api_per_ip_burst);
+        assert_eq!(s.cache.catalog_version_ttl_ms, d.cache.catalog_version_ttl_ms);
+        assert!(s.auth.jwt_secret.is_none());
+    }
+
+    #[test]
+    fn a_missing_config_file_is_an_error_when_named() {
+        assert!(Settings::load(Some(Path::new("/nonexistent/retail.toml"))).is_err());
+    }
+}
