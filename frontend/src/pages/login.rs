@@ -2,7 +2,7 @@ use retail_api_types::LoginRequest;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use super::bind_input;
+use super::{bind_input, start_session};
 use crate::app::Route;
 use crate::components::{AppLink, FieldErrors};
 use crate::hooks::{use_session, use_title};
@@ -30,22 +30,8 @@ pub fn LoginPage() -> Html {
             busy.set(true);
             error.set(None);
             let body = LoginRequest { email: email.trim().to_owned(), password: (*password).clone() };
-            let (busy, error, session, navigator) =
-                (busy.clone(), error.clone(), session.clone(), navigator.clone());
-            wasm_bindgen_futures::spawn_local(async move {
-                match auth::login(&body).await {
-                    Ok(tokens) => {
-                        session.login(tokens);
-                        if let Some(nav) = &navigator {
-                            nav.push(&Route::Catalog);
-                        }
-                    }
-                    Err(e) => {
-                        error.set(Some(e));
-                        busy.set(false);
-                    }
-                }
-            });
+            let call = async move { auth::login(&body).await };
+            start_session(call, busy.clone(), error.clone(), session.clone(), navigator.clone());
         })
     };
 

@@ -16,11 +16,16 @@ pub use not_found::NotFoundPage;
 pub use product::ProductPage;
 pub use register::RegisterPage;
 
+use std::future::Future;
+
+use retail_api_types::TokenResponse;
 use yew::prelude::*;
+use yew_router::prelude::Navigator;
 
 use crate::app::Route;
 use crate::components::AppLink;
-use crate::hooks::use_session;
+use crate::hooks::{Session, use_session};
+use crate::services::ApiError;
 
 /// `#forbidden` for pages that need the admin role.
 #[component]
@@ -59,4 +64,29 @@ pub(crate) fn bind_input(state: &UseStateHandle<String>) -> Callback<InputEvent>
     Callback::from(move |e: InputEvent| {
         state.set(e.target_unchecked_into::<web_sys::HtmlInputElement>().value())
     })
+}
+
+/// Runs a login or registration call: on success the session starts and the catalog opens;
+/// on failure the error is shown and the form unlocks.
+pub(crate) fn start_session(
+    call: impl Future<Output = Result<TokenResponse, ApiError>> + 'static,
+    busy: UseStateHandle<bool>,
+    error: UseStateHandle<Option<ApiError>>,
+    session: Session,
+    navigator: Option<Navigator>,
+) {
+    wasm_bindgen_futures::spawn_local(async move {
+        match call.await {
+            Ok(tokens) => {
+                session.login(tokens);
+                if let Some(nav) = &navigator {
+                    nav.push(&Route::Catalog);
+                }
+            }
+            Err(e) => {
+                error.set(Some(e));
+                busy.set(false);
+            }
+        }
+    });
 }

@@ -2,7 +2,7 @@ use retail_api_types::RegisterRequest;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use super::bind_input;
+use super::{bind_input, start_session};
 use crate::app::Route;
 use crate::components::{AppLink, FieldErrors};
 use crate::hooks::{use_session, use_title};
@@ -36,22 +36,8 @@ pub fn RegisterPage() -> Html {
                 password: (*password).clone(),
                 display_name,
             };
-            let (busy, error, session, navigator) =
-                (busy.clone(), error.clone(), session.clone(), navigator.clone());
-            wasm_bindgen_futures::spawn_local(async move {
-                match auth::register(&body).await {
-                    Ok(tokens) => {
-                        session.login(tokens);
-                        if let Some(nav) = &navigator {
-                            nav.push(&Route::Catalog);
-                        }
-                    }
-                    Err(e) => {
-                        error.set(Some(e));
-                        busy.set(false);
-                    }
-                }
-            });
+            let call = async move { auth::register(&body).await };
+            start_session(call, busy.clone(), error.clone(), session.clone(), navigator.clone());
         })
     };
     let invalid = |field: &str| -> Option<AttrValue> {
