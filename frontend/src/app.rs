@@ -1,4 +1,4 @@
-//! Routes and the page shell.
+//! The page shell and the route-to-page switch.
 
 use yew::prelude::*;
 use yew_router::prelude::*;
@@ -7,29 +7,7 @@ use crate::components::{Header, SessionProvider};
 use crate::pages::{
     AdminProductsPage, AdminUsersPage, CatalogPage, LoginPage, NotFoundPage, ProductPage, RegisterPage,
 };
-
-/// Every client-side route.
-#[derive(Debug, Clone, PartialEq, Routable)]
-pub enum Route {
-    /// Catalog; its filters live in the query string (`?q=&category=&sort=&page=`).
-    #[at("/")]
-    Catalog,
-    #[at("/products/:id")]
-    Product { id: i64 },
-    #[at("/login")]
-    Login,
-    #[at("/register")]
-    Register,
-    #[at("/admin")]
-    Admin,
-    #[at("/admin/products")]
-    AdminProducts,
-    #[at("/admin/users")]
-    AdminUsers,
-    #[not_found]
-    #[at("/404")]
-    NotFound,
-}
+use crate::routes::Route;
 
 fn switch(route: Route) -> Html {
     match route {

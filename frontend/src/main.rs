@@ -5,6 +5,7 @@ mod components;
 mod format;
 mod hooks;
 mod pages;
+mod routes;
 mod services;
 
 fn main() {

@@ -214,3 +214,132 @@ async fn me_requires_a_valid_bearer_token() {
     let r = app.get("/api/auth/me", Some(&t.access_token)).send().await.unwrap();
     expect_problem(r, 401, "unauthorized").await;
 }
+
+/// The `retail_refresh` cookie a response sets: `(value, attributes)`.
+fn refresh_cookie(r: &reqwest::Response) -> (String, String) {
+    let all: Vec<&str> = r.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).collect();
+    let [cookie] = all[..] else { panic!("one Set-Cookie expected, got {all:?}") };
+    let (pair, attrs) = cookie.split_once(';').unwrap();
+    let value = pair.strip_prefix("retail_refresh=").unwrap().to_owned();
+    (value, attrs.to_owned())
+}
+
+#[tokio::test]
+async fn login_register_and_refresh_put_the_refresh_token_in_a_strict_http_only_cookie() {
+    let app = spawn_app().await;
+    let r = app
+        .post_json(
+            "/api/auth/register",
+            &json!({"email": "jar@example.com", "password": "a long enough pass 1"}),
+            None,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let (value, attrs) = refresh_cookie(&r);
+    let t: TokenResponse = r.json().await.unwrap();
+    assert_eq!(value, t.refresh_token);
+    for attr in ["HttpOnly", "SameSite=Strict", "Path=/api/auth"] {
+        assert!(attrs.split("; ").any(|a| a.trim() == attr), "{attr} missing in {attrs}");
+    }
+    assert!(attrs.contains(&format!("Max-Age={}", t.refresh_expires_in)), "{attrs}");
+    assert!(!attrs.contains("Secure"), "plain HTTP: no Secure, or the browser never sends it back");
+
+    let r = app
+        .post_json(
+            "/api/auth/login",
+            &json!({"email": "jar@example.com", "password": "a long enough pass 1"}),
+            None,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (value, _) = refresh_cookie(&r);
+    let t: TokenResponse = r.json().await.unwrap();
+    assert_eq!(value, t.refresh_token);
+
+    // behind a TLS-terminating proxy the cookie is Secure
+    let r = app
+        .post_json("/api/auth/refresh", &json!({"refresh_token": t.refresh_token}), None)
+        .header("x-forwarded-proto", "https")
+        .header("forwarded", "proto=https")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (value, attrs) = refresh_cookie(&r);
+    let t2: TokenResponse = r.json().await.unwrap();
+    assert_eq!(value, t2.refresh_token);
+    assert!(attrs.contains("; Secure") || attrs.ends_with("Secure"), "{attrs}");
+}
+
+#[tokio::test]
+async fn refresh_takes_the_token_from_the_cookie_when_the_body_has_none() {
+    let app = spawn_app().await;
+    let t = app.register("crumb@example.com").await;
+    let r = app
+        .post_json("/api/auth/refresh", &json!({}), None)
+        .header("cookie", format!("theme=dark; retail_refresh={}", t.refresh_token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (value, _) = refresh_cookie(&r);
+    let t2: TokenResponse = r.json().await.unwrap();
+    assert_eq!(value, t2.refresh_token);
+    assert_ne!(t2.refresh_token, t.refresh_token);
+    let me: User = app.get_json("/api/auth/me", Some(&t2.access_token)).await;
+    assert_eq!(me.email, "crumb@example.com");
+    // an explicit body token wins over the cookie
+    let r = app
+        .post_json("/api/auth/refresh", &json!({"refresh_token": t2.refresh_token}), None)
+        .header("cookie", "retail_refresh=garbage")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // neither body nor cookie: 401
+    let r = app.post_json("/api/auth/refresh", &json!({}), None).send().await.unwrap();
+    expect_problem(r, 401, "unauthorized").await;
+}
+
+#[tokio::test]
+async fn logout_with_only_the_cookie_revokes_the_session_and_clears_the_cookie() {
+    let app = spawn_app().await;
+    let t = app.register("leave@example.com").await;
+    let r = app
+        .client
+        .post(app.url("/api/auth/logout"))
+        .header("cookie", format!("retail_refresh={}", t.refresh_token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let (value, attrs) = refresh_cookie(&r);
+    assert_eq!(value, "");
+    assert!(attrs.contains("Max-Age=0") && attrs.contains("Path=/api/auth"), "{attrs}");
+    // the session is over for both tokens
+    let r = app.get("/api/auth/me", Some(&t.access_token)).send().await.unwrap();
+    expect_problem(r, 401, "unauthorized").await;
+    let r = app
+        .post_json("/api/auth/refresh", &json!({"refresh_token": t.refresh_token}), None)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+}
+
+#[tokio::test]
+async fn logout_with_a_bearer_token_also_clears_the_cookie_and_needs_some_credential() {
+    let app = spawn_app().await;
+    let t = app.register("both@example.com").await;
+    let r = app.client.post(app.url("/api/auth/logout")).bearer_auth(&t.access_token).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    let (value, attrs) = refresh_cookie(&r);
+    assert_eq!(value, "");
+    assert!(attrs.contains("Max-Age=0"), "{attrs}");
+    let r = app.client.post(app.url("/api/auth/logout")).send().await.unwrap();
+    expect_problem(r, 401, "unauthorized").await;
+}

@@ -6,8 +6,10 @@ async fn unknown_api_routes_get_a_404_problem() {
     let app = spawn_app().await;
     let r = app.get("/api/does/not/exist", None).send().await.unwrap();
     expect_problem(r, 404, "not_found").await;
+    // a known path with a wrong method is 405 with Allow (tests/api/methods.rs)
     let r = app.client.delete(app.url("/api/products")).send().await.unwrap();
-    assert_eq!(r.status(), 404);
+    assert_eq!(r.headers()["allow"], "GET, HEAD");
+    expect_problem(r, 405, "method_not_allowed").await;
 }
 
 #[tokio::test]

@@ -4,9 +4,17 @@
 
 mod accounts;
 mod admin;
+mod authz_first;
+mod authz_matrix;
 mod catalog;
 mod concurrency;
 mod errors;
+mod hardening;
+mod hashing;
+mod idempotency;
+mod methods;
 mod openapi;
 mod ops;
+mod proxy;
+mod search;
 mod spa;

@@ -57,14 +57,27 @@ pub struct FieldProblem {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct RegisterRequest {
     /// Account identity; compared case-insensitively.
-    #[cfg_attr(feature = "openapi", schema(example = "ann@example.com", max_length = 254))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            example = "ann@example.com",
+            min_length = 3,
+            max_length = 254,
+            pattern = r"^[!-?A-~]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$"
+        )
+    )]
     pub email: String,
-    /// 8-128 characters, not containing the email, not a common password.
+    /// 8-128 characters. Also refused with 422 (rules a schema cannot express): a password
+    /// that contains the email or its local part, one on the common-password list, or one
+    /// repeated character.
     #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 128))]
     pub password: String,
     /// Name shown in the header; defaults to the email's local part.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 80))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 80, pattern = r"^(?=[\s\S]*\S)[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")
+    )]
     pub display_name: Option<String>,
 }
 
@@ -73,6 +86,15 @@ pub struct RegisterRequest {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct LoginRequest {
     /// Account email.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            example = "ann@example.com",
+            min_length = 3,
+            max_length = 254,
+            pattern = r"^[!-?A-~]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$"
+        )
+    )]
     pub email: String,
     /// Password.
     pub password: String,
@@ -82,8 +104,11 @@ pub struct LoginRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct RefreshRequest {
-    /// The refresh token from the last login or refresh; it is rotated (single use).
-    pub refresh_token: String,
+    /// The refresh token from the last login or refresh; it is rotated (single use). Leave
+    /// it out (send `{}`) to use the `retail_refresh` cookie the browser holds instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 256))]
+    pub refresh_token: Option<String>,
 }
 
 /// Tokens for a session, returned by register, login and refresh.
@@ -136,12 +161,15 @@ pub struct UserList {
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct UserQuery {
     /// 1-based page (default 1).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100000))]
     pub page: Option<u32>,
     /// Page size, 1-100 (default 20).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
     pub per_page: Option<u32>,
     /// Only accounts with this role.
     pub role: Option<Role>,
-    /// Substring of email or display name.
+    /// Substring of email or display name (at most 200 characters).
+    #[cfg_attr(feature = "openapi", param(max_length = 200))]
     pub q: Option<String>,
 }
 
@@ -217,15 +245,24 @@ pub struct ProductList {
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct ProductQuery {
     /// 1-based page (default 1).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100000))]
     pub page: Option<u32>,
     /// Page size, 1-100 (default 20).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
     pub per_page: Option<u32>,
     /// One of `relevance`, `name`, `-name`, `price`, `-price`, `newest`. Default: `relevance`
     /// when searching, else `name`.
+    #[cfg_attr(feature = "openapi", param(pattern = r"^\s*(relevance|name|-name|price|-price|newest)?\s*$"))]
     pub sort: Option<String>,
-    /// Only this category (case-insensitive).
+    /// Only this category (case-insensitive, at most 64 characters).
+    #[cfg_attr(
+        feature = "openapi",
+        param(max_length = 64, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F\u0130]*$")
+    )]
     pub category: Option<String>,
-    /// Full-text search over name, description, category and SKU; words match as prefixes.
+    /// Full-text search over name, description, category and SKU; words match as prefixes
+    /// (at most 200 characters).
+    #[cfg_attr(feature = "openapi", param(max_length = 200))]
     pub q: Option<String>,
     /// Include deactivated products (admin only).
     pub include_inactive: Option<bool>,
@@ -246,26 +283,52 @@ pub struct CategoryCount {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct CreateProductRequest {
     /// Unique SKU: 1-64 of letters, digits, `-`, `_`, `.`.
-    #[cfg_attr(feature = "openapi", schema(example = "KET-001"))]
+    #[cfg_attr(feature = "openapi", schema(example = "KET-001", pattern = r"^[A-Za-z0-9._-]{1,64}$"))]
     pub sku: String,
     /// 1-200 characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = r"^(?=[\s\S]*\S)[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"
+        )
+    )]
     pub name: String,
     /// Up to 5000 characters.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 5000, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")
+    )]
     pub description: String,
     /// Price in minor units, >= 0.
-    #[cfg_attr(feature = "openapi", schema(minimum = 0, example = 2599))]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1000000000, example = 2599))]
     pub price_cents: i64,
     /// ISO 4217 code: EUR, USD or GBP.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^\s*([Ee][Uu][Rr]|[Uu][Ss][Dd]|[Gg][Bb][Pp])\s*$"))]
     pub currency: String,
-    /// 1-64 characters.
+    /// 1-64 characters; compared case-insensitively, stored lower-case (so the one letter
+    /// that grows when lower-cased, U+0130, is not accepted).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 64,
+            pattern = r"^(?=[\s\S]*\S)[^\x00-\x08\x0B-\x1F\x7F-\x9F\u0130]*$"
+        )
+    )]
     pub category: String,
     /// http(s) URL or site path; empty for none.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 2048, pattern = r"^$|^(https?://|/)[^\s\x00-\x1F\x7F-\x9F]*$")
+    )]
     pub image_url: Option<String>,
-    /// Units on hand at creation (recorded in the stock ledger), >= 0.
+    /// Units on hand at creation (recorded in the stock ledger), 0 to 1000000000.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(minimum = 0))]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1000000000))]
     pub initial_stock: i64,
     /// Visible to shoppers (default true).
     #[serde(default = "yes")]
@@ -276,32 +339,66 @@ fn yes() -> bool {
     true
 }
 
-/// Body of `PATCH /api/admin/products/{id}`: only the fields present change.
+/// Body of `PATCH /api/admin/products/{id}`: only the fields present change; at least one
+/// besides `version` must be present.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(min_properties = 2))]
 pub struct UpdateProductRequest {
     /// The `version` the client last read; a stale version gets 409.
     pub version: i64,
     /// New name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            nullable = false,
+            min_length = 1,
+            max_length = 200,
+            pattern = r"^(?=[\s\S]*\S)[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"
+        )
+    )]
     pub name: Option<String>,
     /// New description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(nullable = false, max_length = 5000, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")
+    )]
     pub description: Option<String>,
     /// New price in minor units, >= 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false, minimum = 0, maximum = 1000000000))]
     pub price_cents: Option<i64>,
     /// New currency.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(nullable = false, pattern = r"^\s*([Ee][Uu][Rr]|[Uu][Ss][Dd]|[Gg][Bb][Pp])\s*$")
+    )]
     pub currency: Option<String>,
     /// New category.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            nullable = false,
+            min_length = 1,
+            max_length = 64,
+            pattern = r"^(?=[\s\S]*\S)[^\x00-\x08\x0B-\x1F\x7F-\x9F\u0130]*$"
+        )
+    )]
     pub category: Option<String>,
     /// New image URL; empty string removes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(nullable = false, max_length = 2048, pattern = r"^$|^(https?://|/)[^\s\x00-\x1F\x7F-\x9F]*$")
+    )]
     pub image_url: Option<String>,
     /// `false` deactivates (hides from shoppers), `true` reactivates.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub active: Option<bool>,
 }
 
@@ -309,10 +406,39 @@ pub struct UpdateProductRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct StockAdjustmentRequest {
-    /// Units to add (positive) or remove (negative); never zero.
+    /// Units to add (positive) or remove (negative); never zero (422), and the stock after
+    /// it stays within 0 to 1000000000 (409).
+    #[cfg_attr(feature = "openapi", schema(schema_with = nonzero_delta))]
     pub delta: i64,
     /// Why, recorded in the ledger (1-200 characters).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = r"^(?=[\s\S]*\S)[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"
+        )
+    )]
     pub reason: String,
+}
+
+/// `delta`: a non-zero integer between -1000000000 and 1000000000.
+#[cfg(feature = "openapi")]
+fn nonzero_delta() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type};
+    let range = |min: i64, max: i64| {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+            .minimum(Some(min))
+            .maximum(Some(max))
+    };
+    OneOfBuilder::new()
+        .item(range(-1_000_000_000, -1))
+        .item(range(1, 1_000_000_000))
+        .description(Some("Units to add (positive) or remove (negative); never zero"))
+        .build()
+        .into()
 }
 
 /// Answer of `POST /api/admin/products/{id}/stock`.
@@ -361,8 +487,10 @@ pub struct StockMovementList {
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct PageQuery {
     /// 1-based page (default 1).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100000))]
     pub page: Option<u32>,
     /// Page size, 1-100 (default 20).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
     pub per_page: Option<u32>,
 }
 
@@ -372,10 +500,13 @@ pub struct PageQuery {
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct AuditQuery {
     /// 1-based page (default 1).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100000))]
     pub page: Option<u32>,
     /// Page size, 1-100 (default 20).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
     pub per_page: Option<u32>,
-    /// Only entries about this kind of entity (`product`, `user`).
+    /// Only entries about this kind of entity (`product`, `user`; at most 200 characters).
+    #[cfg_attr(feature = "openapi", param(max_length = 200))]
     pub entity_type: Option<String>,
 }
 

@@ -40,7 +40,8 @@ pub fn description(raw: &str) -> Result<String, FieldError> {
 /// Parses a category name (1-64 characters); categories compare case-insensitively,
 /// so the stored form is lower-case.
 pub fn category(raw: &str) -> Result<String, FieldError> {
-    bounded_text("category", raw, 1, 64).map(|s| s.to_lowercase())
+    // Checked again after lower-casing: some letters grow ("İ" becomes two characters).
+    bounded_text("category", &raw.to_lowercase(), 1, 64)
 }
 
 /// Parses an image URL: empty for none, otherwise an absolute http(s) URL or a
@@ -60,11 +61,14 @@ pub fn image_url(raw: &str) -> Result<Option<String>, FieldError> {
     Ok(Some(s.to_owned()))
 }
 
-/// Units on hand; never negative.
+/// The most units of one product the shop can hold; also the largest single movement.
+pub const MAX_STOCK: i64 = 1_000_000_000;
+
+/// Units on hand; never negative, never above [`MAX_STOCK`].
 pub fn stock(field: &str, units: i64) -> Result<i64, FieldError> {
     if units < 0 {
         Err(FieldError::new(field, "must not be negative"))
-    } else if units > 1_000_000_000 {
+    } else if units > MAX_STOCK {
         Err(FieldError::new(field, "must be at most 1000000000"))
     } else {
         Ok(units)
@@ -214,6 +218,14 @@ pub enum StockError {
         /// The requested change.
         delta: i64,
     },
+    /// The movement would leave more than [`MAX_STOCK`] units.
+    #[error("stock would exceed {max}: {on_hand} on hand, change of {delta}", max = MAX_STOCK)]
+    AboveMaximum {
+        /// Units on hand now.
+        on_hand: i64,
+        /// The requested change.
+        delta: i64,
+    },
 }
 
 /// A validated stock movement request: a non-zero delta with a reason.
@@ -231,7 +243,7 @@ impl StockAdjustment {
         let mut e = ValidationErrors::default();
         let d = e.check(if delta == 0 {
             Err(FieldError::new("delta", "must not be zero"))
-        } else if delta.abs() > 1_000_000_000 {
+        } else if !(-MAX_STOCK..=MAX_STOCK).contains(&delta) {
             Err(FieldError::new("delta", "must be between -1000000000 and 1000000000"))
         } else {
             Ok(delta)
@@ -243,6 +255,7 @@ impl StockAdjustment {
     /// The stock after applying this movement to `on_hand`, or why it cannot be applied.
     pub fn apply(&self, on_hand: i64) -> Result<i64, StockError> {
         match on_hand.checked_add(self.delta) {
+            Some(after) if after > MAX_STOCK => Err(StockError::AboveMaximum { on_hand, delta: self.delta }),
             Some(after) if after >= 0 => Ok(after),
             _ => Err(StockError::WouldGoNegative { on_hand, delta: self.delta }),
         }
@@ -331,6 +344,32 @@ mod tests {
         assert_eq!(take.apply(2), Err(StockError::WouldGoNegative { on_hand: 2, delta: -3 }));
         let add = StockAdjustment::parse(i64::MAX / 2, "x");
         assert!(add.is_err());
+    }
+
+    #[test]
+    fn a_category_is_checked_after_lower_casing() {
+        // "İ" lower-cases to two characters: 64 of them become 128, over the limit.
+        let long = "İ".repeat(64);
+        assert_eq!(category(&long).unwrap_err().field, "category");
+        assert_eq!(category(&"İ".repeat(32)).map(|c| c.chars().count()), Ok(64));
+    }
+
+    #[test]
+    fn extreme_deltas_are_refused_without_overflow() {
+        for d in [i64::MIN, i64::MIN + 1, i64::MAX, -1_000_000_001, 1_000_000_001] {
+            assert_eq!(StockAdjustment::parse(d, "x").unwrap_err().0[0].field, "delta", "{d}");
+        }
+        assert!(StockAdjustment::parse(-1_000_000_000, "x").is_ok());
+    }
+
+    #[test]
+    fn stock_never_exceeds_its_documented_maximum() {
+        let add = StockAdjustment::parse(10, "delivery").unwrap();
+        assert_eq!(add.apply(MAX_STOCK - 10), Ok(MAX_STOCK));
+        assert_eq!(
+            add.apply(MAX_STOCK - 9),
+            Err(StockError::AboveMaximum { on_hand: MAX_STOCK - 9, delta: 10 })
+        );
     }
 
     #[test]

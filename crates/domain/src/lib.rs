@@ -5,12 +5,14 @@
 #![deny(missing_docs)]
 
 pub mod account;
+pub mod caller;
 pub mod catalog;
 pub mod ids;
 pub mod money;
 pub mod paging;
 pub mod validation;
 
+pub use caller::Caller;
 pub use ids::{ProductId, UserId};
 pub use money::{Currency, Money};
 pub use validation::{FieldError, ValidationErrors};

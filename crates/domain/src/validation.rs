@@ -73,9 +73,34 @@ pub fn bounded_text(field: &str, raw: &str, min: usize, max: usize) -> Result<St
     Ok(s.to_owned())
 }
 
+/// Longest free-text filter a list query accepts (search words, name fragments).
+pub const MAX_FILTER_CHARS: usize = 200;
+
+/// An optional free-text filter from a query string: trimmed, `None` when blank, refused
+/// when longer than [`MAX_FILTER_CHARS`] so that no unbounded text reaches a query.
+pub fn filter_text(field: &str, raw: Option<&str>) -> Result<Option<String>, FieldError> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) if s.chars().count() > MAX_FILTER_CHARS => {
+            Err(FieldError::new(field, format!("must be at most {MAX_FILTER_CHARS} characters")))
+        }
+        Some(s) => Ok(Some(s.to_owned())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn filter_text_is_optional_trimmed_and_capped() {
+        assert_eq!(filter_text("q", None), Ok(None));
+        assert_eq!(filter_text("q", Some("   ")), Ok(None));
+        assert_eq!(filter_text("q", Some(" red ")), Ok(Some("red".to_owned())));
+        let long = "é".repeat(MAX_FILTER_CHARS + 1);
+        assert_eq!(filter_text("q", Some(&long)).unwrap_err().field, "q");
+        assert!(filter_text("q", Some(&"é".repeat(MAX_FILTER_CHARS))).is_ok());
+    }
 
     #[test]
     fn bounded_text_trims_and_counts_characters_not_bytes() {

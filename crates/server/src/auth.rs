@@ -13,20 +13,25 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::config::AuthSettings;
-use crate::error::ApiError;
+use crate::service::ServiceError;
 
-/// argon2id with OWASP's recommended minimum: 19 MiB memory, 2 passes, 1 lane.
-fn hasher() -> Argon2<'static> {
-    let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
-    Argon2::new(ArgonAlg::Argon2id, Version::V0x13, params)
+/// argon2id parameters: OWASP's recommended minimum, 19 MiB memory, 2 passes, 1 lane.
+pub fn argon2_params() -> Params {
+    Params::new(19 * 1024, 2, 1, None).unwrap_or_default()
 }
 
-/// Hashes a password (PHC string). CPU-heavy: call it off the async threads.
-pub fn hash_password(password: &str) -> Result<String, ApiError> {
+fn hasher() -> Argon2<'static> {
+    Argon2::new(ArgonAlg::Argon2id, Version::V0x13, argon2_params())
+}
+
+/// Hashes a password (PHC string). CPU-heavy and 19 MiB: call it off the async threads.
+/// Request handlers use the bounded [`crate::hashing::PasswordHasherPool`] instead; this is
+/// for the CLI (seed) and tests.
+pub fn hash_password(password: &str) -> Result<String, ServiceError> {
     hasher()
         .hash_password(password.as_bytes())
         .map(|h| h.to_string())
-        .map_err(|e| ApiError::Internal(format!("password hashing failed: {e}").into()))
+        .map_err(|e| ServiceError::Internal(format!("password hashing failed: {e}").into()))
 }
 
 /// Whether `password` matches `hash`. A malformed stored hash never matches.
@@ -70,6 +75,8 @@ pub struct TokenKeys {
     pub access_ttl: Duration,
     /// Refresh-token lifetime.
     pub refresh_ttl: Duration,
+    /// Absolute session lifetime, from login.
+    pub session_max_age: Duration,
 }
 
 impl TokenKeys {
@@ -89,11 +96,18 @@ impl TokenKeys {
             validation,
             access_ttl: Duration::seconds(settings.access_ttl_secs.max(1)),
             refresh_ttl: Duration::seconds(settings.refresh_ttl_secs.max(60)),
+            session_max_age: Duration::seconds(settings.session_max_age_secs.max(1)),
         })
     }
 
     /// A signed access token for this session.
-    pub fn issue(&self, user: UserId, role: Role, sid: &str, now: DateTime<Utc>) -> Result<String, ApiError> {
+    pub fn issue(
+        &self,
+        user: UserId,
+        role: Role,
+        sid: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String, ServiceError> {
         let claims = Claims {
             sub: user.get().to_string(),
             sid: sid.to_owned(),
@@ -102,15 +116,45 @@ impl TokenKeys {
             exp: (now + self.access_ttl).timestamp(),
             iss: ISSUER.into(),
         };
-        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(ApiError::internal)
+        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(ServiceError::internal)
     }
 
     /// The claims of a valid, unexpired token.
-    pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
+    pub fn verify(&self, token: &str) -> Result<Claims, ServiceError> {
         decode::<Claims>(token, &self.decoding, &self.validation).map(|d| d.claims).map_err(|e| {
             tracing::debug!(error = %e, "rejected access token");
-            ApiError::Unauthorized("invalid or expired access token")
+            ServiceError::Unauthorized("invalid or expired access token")
         })
+    }
+}
+
+/// How long sessions last; a small copy of [`TokenKeys`]' lifetimes that can move into a
+/// transaction.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionLifetimes {
+    /// Refresh-token lifetime.
+    pub refresh_ttl: Duration,
+    /// Absolute session lifetime, from login.
+    pub session_max_age: Duration,
+}
+
+impl SessionLifetimes {
+    /// When a session created at `created` and refreshed at `now` expires: the refresh
+    /// lifetime from now, but never past the absolute lifetime from login.
+    pub fn session_expiry(&self, created: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
+        (now + self.refresh_ttl).min(created + self.session_max_age)
+    }
+}
+
+impl TokenKeys {
+    /// The session lifetimes.
+    pub fn clone_lifetimes(&self) -> SessionLifetimes {
+        SessionLifetimes { refresh_ttl: self.refresh_ttl, session_max_age: self.session_max_age }
+    }
+
+    /// See [`SessionLifetimes::session_expiry`].
+    pub fn session_expiry(&self, created: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
+        self.clone_lifetimes().session_expiry(created, now)
     }
 }
 
@@ -206,6 +250,17 @@ mod tests {
         )
         .unwrap();
         assert!(keys().verify(&hs512).is_err());
+    }
+
+    #[test]
+    fn refresh_never_extends_a_session_past_its_absolute_lifetime() {
+        let settings =
+            AuthSettings { refresh_ttl_secs: 3600, session_max_age_secs: 7200, ..AuthSettings::default() };
+        let k = TokenKeys::new(&[7u8; 32], &settings).unwrap();
+        let t0 = Utc::now();
+        assert_eq!(k.session_expiry(t0, t0), t0 + Duration::hours(1));
+        let later = t0 + Duration::minutes(90);
+        assert_eq!(k.session_expiry(t0, later), t0 + Duration::hours(2));
     }
 
     #[test]

@@ -25,10 +25,18 @@ pub struct Settings {
     pub db: DbSettings,
     /// Tokens.
     pub auth: AuthSettings,
+    /// Password hashing on the request path (login, registration).
+    pub hashing: HashingSettings,
     /// Rate limits and body size.
     pub limits: LimitSettings,
+    /// Reverse proxies (IPs or CIDRs, e.g. `10.0.0.0/8`) whose `Forwarded` /
+    /// `X-Forwarded-For` headers name the client for the per-IP limits and the logs. Empty (the
+    /// default): those headers are ignored and the TCP peer is the client.
+    pub trusted_proxies: Vec<String>,
     /// In-memory caches.
     pub cache: CacheSettings,
+    /// `Idempotency-Key` handling.
+    pub idempotency: IdempotencySettings,
 }
 
 impl Default for Settings {
@@ -41,8 +49,11 @@ impl Default for Settings {
             log: LogSettings::default(),
             db: DbSettings::default(),
             auth: AuthSettings::default(),
+            hashing: HashingSettings::default(),
             limits: LimitSettings::default(),
+            trusted_proxies: Vec::new(),
             cache: CacheSettings::default(),
+            idempotency: IdempotencySettings::default(),
         }
     }
 }
@@ -55,14 +66,30 @@ pub struct LogSettings {
     pub level: String,
     /// Also write JSON logs to `<data_dir>/logs/retail.log.<date>`.
     pub to_file: bool,
-    /// Write JSON logs to stdout.
+    /// Write logs to stdout.
     pub to_stdout: bool,
+    /// How stdout lines look: `auto` (human-readable on a terminal, JSON otherwise), `json`
+    /// or `pretty`. The file log is always JSON.
+    pub format: LogFormat,
 }
 
 impl Default for LogSettings {
     fn default() -> Self {
-        Self { level: "info".into(), to_file: true, to_stdout: true }
+        Self { level: "info".into(), to_file: true, to_stdout: true, format: LogFormat::Auto }
     }
+}
+
+/// The look of the stdout log.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// `pretty` when stdout is a terminal, `json` otherwise (pipes, files, containers).
+    #[default]
+    Auto,
+    /// One JSON object per line, for log collectors.
+    Json,
+    /// One human-readable line per event (coloured on a terminal).
+    Pretty,
 }
 
 /// Database pool settings.
@@ -73,11 +100,14 @@ pub struct DbSettings {
     pub read_connections: u32,
     /// How long a write waits for another process's lock, in milliseconds.
     pub busy_timeout_ms: u64,
+    /// Connections for full-text searches, a pool of their own: a flood of searches waits
+    /// there (then gets 503) instead of holding the read connections logins need.
+    pub search_connections: u32,
 }
 
 impl Default for DbSettings {
     fn default() -> Self {
-        Self { read_connections: 8, busy_timeout_ms: 5000 }
+        Self { read_connections: 8, busy_timeout_ms: 5000, search_connections: 4 }
     }
 }
 
@@ -90,13 +120,40 @@ pub struct AuthSettings {
     pub jwt_secret: Option<SecretString>,
     /// Access-token lifetime in seconds.
     pub access_ttl_secs: i64,
-    /// Refresh-token (session) lifetime in seconds.
+    /// Refresh-token lifetime in seconds: a session unused for this long ends.
     pub refresh_ttl_secs: i64,
+    /// Absolute session lifetime in seconds, counted from login: refreshing never extends
+    /// a session past it.
+    pub session_max_age_secs: i64,
 }
 
 impl Default for AuthSettings {
     fn default() -> Self {
-        Self { jwt_secret: None, access_ttl_secs: 15 * 60, refresh_ttl_secs: 30 * 24 * 3600 }
+        Self {
+            jwt_secret: None,
+            access_ttl_secs: 15 * 60,
+            refresh_ttl_secs: 30 * 24 * 3600,
+            session_max_age_secs: 30 * 24 * 3600,
+        }
+    }
+}
+
+/// Password hashing settings: argon2id needs 19 MiB and tens of milliseconds of one core per
+/// login or registration, so only a few run at once.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct HashingSettings {
+    /// Hashes computed at once, each on its own thread with its own reused 19 MiB;
+    /// 0 = one per core.
+    pub max_concurrent: usize,
+    /// How long a login or registration waits for a free slot, in milliseconds; past it the
+    /// answer is 503 with `Retry-After`. 0 = never wait.
+    pub wait_ms: u64,
+}
+
+impl Default for HashingSettings {
+    fn default() -> Self {
+        Self { max_concurrent: 0, wait_ms: 2_000 }
     }
 }
 
@@ -108,9 +165,9 @@ pub struct LimitSettings {
     pub auth_per_ip_burst: u32,
     /// ... refilled with one request every this many milliseconds.
     pub auth_per_ip_refill_ms: u64,
-    /// Login attempts per account: bucket size.
+    /// Failed logins per account and client address: bucket size.
     pub login_per_account_burst: u32,
-    /// ... refilled with one attempt every this many milliseconds.
+    /// ... refilled with one failure every this many milliseconds.
     pub login_per_account_refill_ms: u64,
     /// All `/api` requests per client IP: bucket size; 0 turns this limit off.
     pub api_per_ip_burst: u32,
@@ -152,10 +209,43 @@ impl Default for CacheSettings {
     }
 }
 
+/// `Idempotency-Key` settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct IdempotencySettings {
+    /// How long a stored answer is replayed for its key, in seconds; after that the key
+    /// counts as unused and the worker deletes it.
+    pub ttl_secs: u64,
+}
+
+impl Default for IdempotencySettings {
+    fn default() -> Self {
+        Self { ttl_secs: 24 * 3600 }
+    }
+}
+
+impl IdempotencySettings {
+    /// The TTL as a duration (at least one second, at most ten years).
+    pub fn ttl(&self) -> chrono::Duration {
+        const TEN_YEARS: u64 = 10 * 366 * 24 * 3600;
+        chrono::Duration::seconds(i64::try_from(self.ttl_secs.clamp(1, TEN_YEARS)).unwrap_or(1))
+    }
+}
+
 /// Why settings could not be loaded.
 #[derive(Debug, thiserror::Error)]
 #[error("configuration: {0}")]
 pub struct ConfigError(#[from] config::ConfigError);
+
+/// `RETAIL_*` variables; `RETAIL_TRUSTED_PROXIES` is a comma-separated list.
+fn env_source() -> config::Environment {
+    config::Environment::with_prefix("RETAIL")
+        .prefix_separator("_")
+        .separator("__")
+        .try_parsing(true)
+        .list_separator(",")
+        .with_list_parse_key("trusted_proxies")
+}
 
 impl Settings {
     /// Defaults, then `file` (if given, it must exist; else `retail.toml` if present), then
@@ -166,11 +256,7 @@ impl Settings {
             Some(f) => b = b.add_source(config::File::from(f).required(true)),
             None => b = b.add_source(config::File::with_name("retail.toml").required(false)),
         }
-        let env = config::Environment::with_prefix("RETAIL")
-            .prefix_separator("_")
-            .separator("__")
-            .try_parsing(true);
-        Ok(b.add_source(env).build()?.try_deserialize()?)
+        Ok(b.add_source(env_source()).build()?.try_deserialize()?)
     }
 
     /// The SQLite file.
@@ -192,7 +278,28 @@ mod tests {
         assert_eq!(s.auth.access_ttl_secs, d.auth.access_ttl_secs);
         assert_eq!(s.limits.api_per_ip_burst, d.limits.api_per_ip_burst);
         assert_eq!(s.cache.catalog_version_ttl_ms, d.cache.catalog_version_ttl_ms);
+        assert_eq!(s.idempotency.ttl_secs, d.idempotency.ttl_secs);
         assert!(s.auth.jwt_secret.is_none());
+        assert_eq!(s.log.format, d.log.format);
+        assert_eq!(s.trusted_proxies, d.trusted_proxies);
+        assert_eq!(
+            (s.log.level, s.log.to_file, s.log.to_stdout),
+            (d.log.level, d.log.to_file, d.log.to_stdout)
+        );
+    }
+
+    #[test]
+    fn trusted_proxies_come_as_a_comma_separated_variable_and_other_values_keep_their_commas() {
+        let vars = [
+            ("RETAIL_TRUSTED_PROXIES", "127.0.0.1,10.0.0.0/8"),
+            ("RETAIL_LOG__LEVEL", "retail_server=debug,info"),
+        ];
+        let env =
+            env_source().source(Some(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()));
+        let s: Settings =
+            config::Config::builder().add_source(env).build().unwrap().try_deserialize().unwrap();
+        assert_eq!(s.trusted_proxies, ["127.0.0.1", "10.0.0.0/8"]);
+        assert_eq!(s.log.level, "retail_server=debug,info");
     }
 
     #[test]

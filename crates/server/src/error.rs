@@ -7,6 +7,8 @@ use retail_api_types::{FieldProblem, PROBLEM_JSON, Problem};
 use retail_domain::ValidationErrors;
 use retail_store::StoreError;
 
+use crate::service::ServiceError;
+
 /// Every way a request can fail.
 #[derive(thiserror::Error)]
 pub enum ApiError {
@@ -23,6 +25,15 @@ pub enum ApiError {
     /// 422: the input was readable but some fields are invalid.
     #[error("{} invalid field(s)", .0.len())]
     Validation(Vec<FieldProblem>),
+    /// 422 with its own code: readable and valid fields, but the request cannot be processed
+    /// as sent (e.g. `idempotency_key_reused`).
+    #[error("{detail}")]
+    Unprocessable {
+        /// Stable code.
+        code: &'static str,
+        /// Why.
+        detail: String,
+    },
     /// 401: no valid credentials (missing, malformed, expired or revoked token).
     #[error("{0}")]
     Unauthorized(&'static str),
@@ -35,6 +46,9 @@ pub enum ApiError {
     /// 404.
     #[error("{0}")]
     NotFound(String),
+    /// 405: the path exists but does not answer this method (the answer carries `Allow`).
+    #[error("{0}")]
+    MethodNotAllowed(String),
     /// 409: the request conflicts with the current state.
     #[error("{detail}")]
     Conflict {
@@ -95,15 +109,27 @@ impl ApiError {
         ApiError::Validation(vec![FieldProblem { field: field.into(), message: message.into() }])
     }
 
+    /// A 400 `invalid_query` for a query parameter the domain refused.
+    pub fn invalid_query(e: retail_domain::FieldError) -> Self {
+        ApiError::BadRequest {
+            code: "invalid_query",
+            detail: format!("query parameter {}", e),
+            errors: vec![FieldProblem { field: e.field, message: e.message }],
+        }
+    }
+
     /// Stable machine-readable code.
     pub fn code(&self) -> &'static str {
         match self {
-            ApiError::BadRequest { code, .. } | ApiError::Conflict { code, .. } => code,
+            ApiError::BadRequest { code, .. }
+            | ApiError::Conflict { code, .. }
+            | ApiError::Unprocessable { code, .. } => code,
             ApiError::Validation(_) => "validation_failed",
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::InvalidCredentials => "invalid_credentials",
             ApiError::Forbidden => "forbidden",
             ApiError::NotFound(_) => "not_found",
+            ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::RateLimited { .. } => "rate_limited",
@@ -115,10 +141,11 @@ impl ApiError {
     fn title(&self) -> &'static str {
         match self {
             ApiError::BadRequest { .. } => "Bad request",
-            ApiError::Validation(_) => "Invalid input",
+            ApiError::Validation(_) | ApiError::Unprocessable { .. } => "Invalid input",
             ApiError::Unauthorized(_) | ApiError::InvalidCredentials => "Unauthorized",
             ApiError::Forbidden => "Forbidden",
             ApiError::NotFound(_) => "Not found",
+            ApiError::MethodNotAllowed(_) => "Method not allowed",
             ApiError::Conflict { .. } => "Conflict",
             ApiError::PayloadTooLarge { .. } => "Payload too large",
             ApiError::UnsupportedMediaType => "Unsupported media type",
@@ -161,10 +188,11 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Validation(_) | ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthorized(_) | ApiError::InvalidCredentials => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -176,7 +204,10 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
-        if status.is_server_error() {
+        if let ApiError::Unavailable(_) = self {
+            // overload is expected under a storm: one line each, but not an error to page on
+            tracing::warn!(error.code = self.code(), error.cause_chain = ?self, "request refused: busy");
+        } else if status.is_server_error() {
             tracing::error!(error.code = self.code(), error.cause_chain = ?self, "request failed");
         }
         let mut res = problem_response(status, &self.problem());
@@ -188,9 +219,36 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized(_) | ApiError::InvalidCredentials => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
+            ApiError::Unavailable(_) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
             _ => {}
         }
         res
+    }
+}
+
+/// The one place where a use case's failure becomes an HTTP answer.
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::Validation(v) => ApiError::from(v),
+            ServiceError::InvalidQuery(f) => ApiError::invalid_query(f),
+            ServiceError::InvalidHeader { code, error } => ApiError::BadRequest {
+                code,
+                detail: format!("header {error}"),
+                errors: vec![FieldProblem { field: error.field, message: error.message }],
+            },
+            ServiceError::Unprocessable { code, detail } => ApiError::Unprocessable { code, detail },
+            ServiceError::Unauthorized(why) => ApiError::Unauthorized(why),
+            ServiceError::InvalidCredentials => ApiError::InvalidCredentials,
+            ServiceError::Forbidden => ApiError::Forbidden,
+            ServiceError::NotFound(what) => ApiError::NotFound(what),
+            ServiceError::Conflict { code, detail } => ApiError::Conflict { code, detail },
+            ServiceError::RateLimited { retry_after_secs } => ApiError::RateLimited { retry_after_secs },
+            ServiceError::Unavailable(why) => ApiError::Unavailable(why),
+            ServiceError::Internal(cause) => ApiError::Internal(cause),
+        }
     }
 }
 
@@ -219,7 +277,9 @@ impl From<StoreError> for ApiError {
                     what.rsplit('.').next().unwrap_or("value")
                 ),
             },
-            StoreError::Pool(_) => ApiError::Unavailable("database is busy; retry shortly".into()),
+            StoreError::Pool(_) | StoreError::Busy(_) => {
+                ApiError::Unavailable("database is busy; retry shortly".into())
+            }
             other => ApiError::internal(other),
         }
     }

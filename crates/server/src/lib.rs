@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod hashing;
 pub mod http;
 pub mod openapi;
 pub mod seed;

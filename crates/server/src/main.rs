@@ -4,9 +4,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use retail_domain::account::Role;
 use retail_server::config::Settings;
 use retail_server::http::Limiters;
 use retail_server::http::metrics::Metrics;
+use retail_server::service::{ServiceError, operator};
 use retail_server::startup::{Application, open_database};
 use retail_server::{openapi, seed, telemetry, worker};
 
@@ -39,9 +41,93 @@ enum Command {
     Seed,
     /// Print the OpenAPI document.
     Openapi,
+    /// Add generated products (names, descriptions, categories, prices; no stock) for
+    /// benchmarks. Never run it against a shop's real database.
+    BenchData {
+        /// How many products to add.
+        #[arg(long, default_value_t = 100_000)]
+        products: usize,
+    },
+    /// Manage accounts from the server (e.g. to restore an admin).
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// Create an account with any role. The password is read from standard input with
+    /// --password-stdin; otherwise a random one is generated and printed once.
+    Create {
+        /// Email address (the login).
+        #[arg(long)]
+        email: String,
+        /// customer, support, warehouse, finance or admin.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// Display name (default: the email's local part).
+        #[arg(long)]
+        name: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Change the role of an existing account.
+    SetRole {
+        /// Email address of the account.
+        #[arg(long)]
+        email: String,
+        /// customer, support, warehouse, finance or admin.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| {
+        let all: Vec<_> = Role::ALL.iter().map(|r| r.as_str()).collect();
+        format!("unknown role {s:?}; one of {}", all.join(", "))
+    })
+}
+
+fn read_password_line() -> Result<String, String> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).map_err(|e| format!("reading the password: {e}"))?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+async fn user_command(action: UserAction, settings: &Settings) -> Result<(), String> {
+    let db = open_database(settings).map_err(|e| e.to_string())?;
+    let describe = |e: ServiceError| e.to_string();
+    match action {
+        UserAction::Create { email, role, name, password_stdin } => {
+            let (password, generated) = if password_stdin {
+                (read_password_line()?, false)
+            } else {
+                let bytes: [u8; 18] = rand::random();
+                (bytes.iter().map(|b| format!("{b:02x}")).collect::<String>(), true)
+            };
+            let u = operator::create_user(&db, &email, &password, name.as_deref(), role)
+                .await
+                .map_err(describe)?;
+            println!("created {} ({}) with id {}", u.email, u.role.as_str(), u.id);
+            if generated {
+                println!("password (shown once): {password}");
+            }
+        }
+        UserAction::SetRole { email, role } => {
+            let u = operator::set_role(&db, &email, role).await.map_err(describe)?;
+            println!("{} is now {}", u.email, u.role.as_str());
+        }
+    }
+    Ok(())
 }
 
 fn main() -> ExitCode {
+    // Everything this process creates (database, WAL, logs, secrets) is for its owner only.
+    #[cfg(unix)]
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     let cli = Cli::parse();
     let settings = match Settings::load(cli.config.as_deref()) {
         Ok(s) => s,
@@ -92,13 +178,17 @@ async fn run(command: Command, settings: Settings) -> Result<(), String> {
         Command::Worker { every, once } => {
             let db = open_database(&settings).map_err(|e| e.to_string())?;
             if once {
-                let r = worker::run_once(&db).await.map_err(|e| format!("{e:?}"))?;
+                let jobs = worker::Housekeeping::from_settings(&settings);
+                let r = worker::run_once_with(&db, &jobs, chrono::Utc::now())
+                    .await
+                    .map_err(|e| format!("{e:?}"))?;
                 println!(
-                    "sessions purged: {}, stock discrepancies: {}",
-                    r.sessions_purged, r.stock_discrepancies
+                    "sessions purged: {}, stock discrepancies: {}, idempotency keys purged: {}",
+                    r.sessions_purged, r.stock_discrepancies, r.idempotency_keys_purged
                 );
             } else {
-                worker::run(db, std::time::Duration::from_secs(every.max(1))).await;
+                let jobs = worker::Housekeeping::from_settings(&settings);
+                worker::run(db, jobs, std::time::Duration::from_secs(every.max(1))).await;
             }
             Ok(())
         }
@@ -122,7 +212,14 @@ async fn run(command: Command, settings: Settings) -> Result<(), String> {
             }
             Ok(())
         }
+        Command::User { action } => user_command(action, &settings).await,
         Command::Openapi => Ok(()),
+        Command::BenchData { products } => {
+            let db = open_database(&settings).map_err(|e| e.to_string())?;
+            let added = bench_data::generate(&db, products).await?;
+            println!("bench-data: {added} product(s) added to {}", settings.database_path().display());
+            Ok(())
+        }
     }
 }
 
@@ -130,5 +227,178 @@ fn display_addr(addr: &str, port: u16) -> String {
     match addr.rsplit_once(':') {
         Some((host, _)) => format!("{host}:{port}"),
         None => format!("{addr}:{port}"),
+    }
+}
+
+/// Synthetic catalogs for benchmarks: plausible shop data, reproducible for a given database.
+mod bench_data {
+    use std::io::Write;
+    use std::time::Instant;
+
+    use chrono::Utc;
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+    use retail_domain::catalog::{NewProduct, NewProductInput};
+    use retail_domain::paging::{PageRequest, ProductSort};
+    use retail_store::repo::products::{self, ProductFilter};
+    use retail_store::{Db, StoreError};
+
+    /// One category a line: name, SKU prefix, then its nouns separated by ", ".
+    const CATEGORIES: &str = "\
+kitchen KIT kettle, skillet, knife, cutting board, dripper, mixing bowl, scale, dutch oven, spatula, teapot, grater, colander
+electronics ELE earbuds, charger, power bank, speaker, headphones, webcam, keyboard, mouse, monitor stand, usb hub, smart plug, e-reader
+home HOM lamp, throw blanket, cushion, vase, candle, rug, mirror, wall clock, picture frame, laundry basket, doormat, curtain
+garden GAR trowel, watering can, hose, pruning shears, planter, bird feeder, rake, seed tray, garden gloves, wheelbarrow, sprinkler, compost bin
+outdoor OUT tent, sleeping bag, backpack, headlamp, camping stove, water bottle, hammock, trekking poles, cooler, folding chair, compass, rain jacket
+sports SPO yoga mat, kettlebell, dumbbell set, skipping rope, football, tennis racket, cycling helmet, running shoes, foam roller, swim goggles, resistance band, gym bag
+fashion FAS t-shirt, hoodie, jeans, scarf, beanie, leather belt, wallet, sunglasses, sneakers, wool socks, denim jacket, tote bag
+toys TOY building blocks, puzzle, plush bear, wooden train, kite, board game, toy car, doll house, marble run, puppet, spinning top, drawing set
+books BOO cookbook, novel, travel guide, atlas, notebook, journal, sketchbook, planner, field guide, poetry collection, comic, dictionary
+beauty BEA hand cream, shampoo, soap bar, lip balm, face serum, hair brush, razor, body lotion, bath salts, nail kit, perfume, sunscreen
+office OFF desk lamp, stapler, fountain pen, desk organiser, whiteboard, paper tray, monitor arm, office chair, label maker, pencil case, file box, notepad
+tools TOO hammer, screwdriver set, cordless drill, tape measure, spirit level, wrench, utility knife, toolbox, work light, pliers, socket set, clamp";
+    const ADJECTIVES: &str = "\
+        compact, portable, wireless, classic, modern, vintage, deluxe, premium, lightweight, \
+        heavy-duty, foldable, rechargeable, ergonomic, handmade, waterproof, insulated, quiet, \
+        smart, mini, large, slim, rustic, everyday, professional, travel, family";
+    const MATERIALS: &str = "\
+        stainless steel, bamboo, oak, cotton, merino wool, leather, ceramic, glass, copper, recycled \
+        plastic, cast iron, linen, silicone, aluminium, walnut, enamel";
+    const COLOURS: &str = "\
+        black, white, grey, navy, forest green, sand, terracotta, mustard, sky blue, charcoal, \
+        olive, burgundy, ivory, teal";
+    const OPENERS: &[&str] = &[
+        "Made from {m} for years of everyday use.",
+        "A {a} {n} in {c}, designed to be easy to clean.",
+        "Our best-selling {n}, now in {m}.",
+        "Built to last, with a {c} finish and a {m} body.",
+        "The {a} choice for small flats and busy households alike.",
+        "Thoughtfully designed and tested by our team.",
+    ];
+    const DETAILS: &[&str] = &[
+        "Ships in recyclable packaging.",
+        "Two-year warranty included.",
+        "Fits neatly in a drawer or a backpack.",
+        "Suitable as a gift; comes with a card.",
+        "Care: wipe with a damp cloth.",
+        "Spare parts are available for five years.",
+        "Rated four and a half stars by our customers.",
+        "Pairs well with the rest of the {c} range.",
+    ];
+
+    fn pick<'a>(rng: &mut StdRng, items: &[&'a str]) -> &'a str {
+        items[rng.random_range(0..items.len())]
+    }
+
+    fn fill(template: &str, adjective: &str, noun: &str, material: &str, colour: &str) -> String {
+        template
+            .replace("{a}", adjective)
+            .replace("{n}", noun)
+            .replace("{m}", material)
+            .replace("{c}", colour)
+    }
+
+    /// The word lists, split once.
+    struct Words {
+        categories: Vec<(&'static str, &'static str, Vec<&'static str>)>,
+        adjectives: Vec<&'static str>,
+        materials: Vec<&'static str>,
+        colours: Vec<&'static str>,
+    }
+
+    impl Words {
+        fn new() -> Words {
+            let list = |s: &'static str| s.split(", ").collect::<Vec<_>>();
+            let categories = CATEGORIES
+                .lines()
+                .filter_map(|l| {
+                    let mut parts = l.splitn(3, ' ');
+                    Some((parts.next()?, parts.next()?, list(parts.next()?)))
+                })
+                .collect();
+            Words {
+                categories,
+                adjectives: list(ADJECTIVES),
+                materials: list(MATERIALS),
+                colours: list(COLOURS),
+            }
+        }
+    }
+
+    /// The generated product numbered `i`.
+    fn product(rng: &mut StdRng, w: &Words, i: u64) -> Result<NewProduct, String> {
+        let (category, prefix, nouns) = &w.categories[rng.random_range(0..w.categories.len())];
+        let (adjective, noun) = (pick(rng, &w.adjectives), pick(rng, nouns));
+        let (material, colour) = (pick(rng, &w.materials), pick(rng, &w.colours));
+        let name = match rng.random_range(0..3) {
+            0 => format!("{adjective} {noun}"),
+            1 => format!("{material} {noun}"),
+            _ => format!("{adjective} {colour} {noun}"),
+        };
+        let mut chars = name.chars();
+        let name: String = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
+        let mut description = fill(pick(rng, OPENERS), adjective, noun, material, colour);
+        for _ in 0..rng.random_range(1..4) {
+            description.push(' ');
+            description.push_str(&fill(pick(rng, DETAILS), adjective, noun, material, colour));
+        }
+        let sku = format!("{prefix}-{i:07}");
+        NewProduct::parse(NewProductInput {
+            sku: &sku,
+            name: &name,
+            description: &description,
+            price_cents: rng.random_range(199..50_000),
+            currency: "EUR",
+            category,
+            image_url: "",
+            initial_stock: 0,
+            active: true,
+        })
+        .map_err(|e| format!("generated product {sku} is invalid: {e:?}"))
+    }
+
+    /// Adds `count` products, a few thousand per transaction, drawing a progress bar on
+    /// stderr; returns how many were added.
+    pub async fn generate(db: &Db, count: usize) -> Result<usize, String> {
+        const BATCH: usize = 5_000;
+        // numbering continues after the newest product, so SKUs never collide
+        let newest = db
+            .read(|c| {
+                let page = PageRequest::parse(None, Some(1)).map_err(|e| StoreError::Corrupt(e.message))?;
+                let all = ProductFilter { include_inactive: true, ..ProductFilter::default() };
+                products::list(c, &all, ProductSort::Newest, page)
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+        let start = newest.0.first().map_or(0, |p| p.id.unsigned_abs());
+        let mut rng = StdRng::seed_from_u64(start);
+        let words = Words::new();
+        let started = Instant::now();
+        let mut added = 0;
+        while added < count {
+            let n = BATCH.min(count - added);
+            let first = start + added as u64 + 1;
+            let batch =
+                (0..n as u64).map(|k| product(&mut rng, &words, first + k)).collect::<Result<Vec<_>, _>>()?;
+            let now = Utc::now();
+            added +=
+                db.write(move |c| products::bulk_insert(c, &batch, now)).await.map_err(|e| e.to_string())?;
+            progress(added, count, started);
+        }
+        eprintln!();
+        Ok(added)
+    }
+
+    /// `[#####-----] done/total products, rate/s`, redrawn in place.
+    fn progress(done: usize, total: usize, started: Instant) {
+        const WIDTH: usize = 40;
+        let filled = (done * WIDTH).checked_div(total).unwrap_or(WIDTH).min(WIDTH);
+        let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-3);
+        eprint!(
+            "\r[{}{}] {done}/{total} products, {rate:.0}/s",
+            "#".repeat(filled),
+            "-".repeat(WIDTH - filled)
+        );
+        let _ = std::io::stderr().flush();
     }
 }

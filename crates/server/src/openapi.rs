@@ -3,7 +3,7 @@
 
 use actix_web::App;
 use retail_api_types::{FieldProblem, Problem};
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
@@ -38,6 +38,13 @@ impl Modify for BearerAuth {
         scheme.bearer_format = Some("JWT".into());
         scheme.description = Some("Access token from /api/auth/login, /register or /refresh".into());
         components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+        let mut cookie = ApiKeyValue::new("retail_refresh");
+        cookie.description = Some(
+            "The refresh-token cookie the SPA holds (HttpOnly, SameSite=Strict, Path=/api/auth); \
+             logout accepts it instead of a bearer token"
+                .into(),
+        );
+        components.add_security_scheme("refresh_cookie", SecurityScheme::ApiKey(ApiKey::Cookie(cookie)));
     }
 }
 
@@ -49,7 +56,74 @@ pub fn document(limiters: &Limiters) -> utoipa::openapi::OpenApi {
         .configure(ops_routes)
         .configure(api_routes(limiters))
         .split_for_parts();
+    let mut api = api;
+    add_standard_responses(&mut api);
     api
+}
+
+/// The answers any operation can give because of the layers every request passes through
+/// (extractors, rate limits, authentication, the database), added where a handler did not
+/// document them itself: a client reading the spec then knows every status it can get.
+fn add_standard_responses(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
+
+    let problem = |description: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content(retail_api_types::PROBLEM_JSON, Content::new(Some(Ref::from_schema_name("Problem"))))
+                .build(),
+        )
+    };
+    // Routes that never look at credentials.
+    const NO_AUTH: [&str; 3] = ["/api/hello", "/api/categories", "/api/auth/register"];
+    for (path, item) in api.paths.paths.iter_mut() {
+        let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for op in ops.into_iter().flatten() {
+            let mut add = |status: &str, description: &str| {
+                op.responses.responses.entry(status.to_owned()).or_insert_with(|| problem(description));
+            };
+            if path == "/ready" {
+                add("503", "Not ready: the database is unreachable or migrations are pending");
+            }
+            if !path.starts_with("/api/") {
+                continue;
+            }
+            let has_body = op.request_body.is_some();
+            let params = op.parameters.iter().flatten().filter_map(|p| match p {
+                RefOr::T(p) => Some(p.parameter_in.clone()),
+                RefOr::Ref(_) => None,
+            });
+            let (mut has_query, mut has_path) = (false, path.contains('{'));
+            for place in params {
+                has_query |= matches!(place, ParameterIn::Query);
+                has_path |= matches!(place, ParameterIn::Path);
+            }
+            let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+            if has_body || has_query || has_path {
+                add("400", "Malformed request: unreadable JSON, query string or path parameter");
+            }
+            if !NO_AUTH.contains(&path.as_str()) {
+                add("401", "Missing, invalid or expired credentials");
+            }
+            if secured {
+                add("403", "The caller's role does not allow this");
+            }
+            if has_path {
+                add("404", "No such resource");
+            }
+            if has_body {
+                add("413", "Request body too large");
+                add("415", "Content-Type is not application/json");
+            }
+            if has_body || has_query {
+                add("422", "Invalid fields, each named in `errors`");
+            }
+            add("429", "Rate limited; see Retry-After");
+            add("503", "Busy (database lock, connection or hashing slots); retry after Retry-After");
+        }
+    }
 }
 
 /// The document as committed under `openapi/openapi.json` (pretty JSON, trailing newline).

@@ -11,7 +11,7 @@ use retail_store::repo::{products, users};
 use serde_json::json;
 
 use crate::auth::hash_password;
-use crate::error::ApiError;
+use crate::service::ServiceError;
 
 /// A demo account.
 #[derive(Debug, Clone, Copy)]
@@ -135,7 +135,7 @@ pub struct SeedReport {
 }
 
 /// Creates whatever demo data is missing.
-pub async fn run(db: &Db) -> Result<SeedReport, ApiError> {
+pub async fn run(db: &Db) -> Result<SeedReport, ServiceError> {
     let mut report = SeedReport::default();
     for acct in DEMO_ACCOUNTS {
         let email = Email::parse(acct.email)?;
@@ -150,7 +150,7 @@ pub async fn run(db: &Db) -> Result<SeedReport, ApiError> {
         let hash = crate::service::blocking(move || hash_password(password.expose())).await??;
         let now = Utc::now();
         let created = db
-            .write(move |c| -> Result<bool, ApiError> {
+            .write(move |c| -> Result<bool, ServiceError> {
                 if users::by_email(c, email.as_str())?.is_some() {
                     return Ok(false);
                 }
@@ -204,7 +204,7 @@ pub async fn run(db: &Db) -> Result<SeedReport, ApiError> {
         }
     }
     report.products_created = db
-        .write(move |c| -> Result<usize, ApiError> {
+        .write(move |c| -> Result<usize, ServiceError> {
             let now = Utc::now();
             let mut created = 0;
             for new in wanted {

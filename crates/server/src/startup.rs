@@ -16,7 +16,9 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::auth::{TokenKeys, load_or_create_secret};
 use crate::config::Settings;
 use crate::error::ApiError;
+use crate::http::client::TrustedProxies;
 use crate::http::extract::BodyLimit;
+use crate::http::methods::{self, RouteTable};
 use crate::http::metrics::Metrics;
 use crate::http::request_id::RetailRootSpan;
 use crate::http::spa::{self, SpaIndex};
@@ -38,18 +40,57 @@ pub enum StartupError {
     Config(String),
 }
 
+/// Restricts a path to its owner (0700 for directories, 0600 for files): the data
+/// directory holds password hashes, the JWT key and, in the logs, emails.
+#[cfg(unix)]
+fn make_private(path: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(path)?;
+    let mode = if meta.is_dir() { 0o700 } else { 0o600 };
+    if meta.permissions().mode() & 0o777 != mode {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn make_private(_: &std::path::Path) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// Creates the data directory (and its log directory) private to the owner, and tightens
+/// an existing one and the files in it.
+pub fn prepare_data_dir(settings: &Settings) -> std::io::Result<()> {
+    std::fs::create_dir_all(&settings.data_dir)?;
+    make_private(&settings.data_dir)?;
+    let logs = settings.data_dir.join("logs");
+    for entry in std::fs::read_dir(&settings.data_dir)?.chain(std::fs::read_dir(&logs).into_iter().flatten())
+    {
+        make_private(&entry?.path())?;
+    }
+    Ok(())
+}
+
 /// Opens the database under the data directory and applies pending migrations.
 pub fn open_database(settings: &Settings) -> Result<Db, StartupError> {
-    std::fs::create_dir_all(&settings.data_dir)?;
+    prepare_data_dir(settings)?;
     let db = Db::open(
         &settings.database_path(),
         DbOptions {
             read_connections: settings.db.read_connections,
             busy_timeout: std::time::Duration::from_millis(settings.db.busy_timeout_ms),
+            search_connections: settings.db.search_connections,
             ..DbOptions::default()
         },
     )?;
     let applied = db.migrate()?;
+    // SQLite creates the file (and -wal/-shm with the same mode) under the process umask.
+    for f in ["retail.db", "retail.db-wal", "retail.db-shm"] {
+        let p = settings.data_dir.join(f);
+        if p.exists() {
+            make_private(&p)?;
+        }
+    }
     if !applied.is_empty() {
         tracing::info!(?applied, "applied migrations");
     }
@@ -76,6 +117,11 @@ impl Application {
         if spa.is_none() {
             tracing::warn!(dist = %settings.dist_dir.display(), "SPA not built; serving the API only");
         }
+        // Which methods each path answers (405 + Allow for the others), and whose forwarding
+        // headers name the client.
+        let routes = web::Data::new(RouteTable::new(&spec, spa.is_some()));
+        let trusted =
+            web::Data::new(TrustedProxies::parse(&settings.trusted_proxies).map_err(StartupError::Config)?);
         let listener = TcpListener::bind(&settings.addr)?;
         let port = listener.local_addr()?.port();
         let state = AppState {
@@ -90,6 +136,7 @@ impl Application {
                 settings.cache.product_list_pages,
                 std::time::Duration::from_millis(settings.cache.catalog_version_ttl_ms),
             )),
+            hasher: crate::hashing::PasswordHasherPool::from_settings(&settings.hashing)?,
             settings: settings.clone(),
         }
         .into_data();
@@ -99,12 +146,15 @@ impl Application {
         let app_state = state.clone();
         let mut server = HttpServer::new(move || {
             let app = App::new()
+                .wrap(from_fn(methods::enforce))
                 .wrap(Compress::default())
                 .wrap(from_fn(security_headers))
                 .wrap(TracingLogger::<RetailRootSpan>::new())
                 .wrap(from_fn(crate::http::metrics::track))
                 .wrap(from_fn(request_id::assign))
                 .app_data(app_state.clone())
+                .app_data(routes.clone())
+                .app_data(trusted.clone())
                 .app_data(web::Data::new(metrics.clone()))
                 .app_data(BodyLimit(body_limit))
                 .app_data(web::PayloadConfig::new(body_limit))
@@ -120,7 +170,12 @@ impl Application {
                 Some(index) => app
                     .app_data(web::Data::from(index.clone()))
                     .route("/", web::get().to(spa::index))
-                    .service(Files::new("/", &dist).default_handler(spa_fallback(index.clone()))),
+                    .route("/index.html", web::get().to(spa::index))
+                    // Hashed assets: a year, immutable; precompressed .br/.gz siblings when
+                    // the client accepts them (Compress skips what already has an encoding).
+                    .service(web::scope("").wrap(from_fn(spa::asset_headers)).service(
+                        Files::new("/", &dist).try_compressed().default_handler(spa_fallback(index.clone())),
+                    )),
                 None => app.default_service(web::to(|| async {
                     Err::<actix_web::HttpResponse, _>(ApiError::NotFound(
                         "no such page (the SPA is not built: run `make run`)".into(),

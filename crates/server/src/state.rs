@@ -1,20 +1,18 @@
 //! What every handler can reach.
 
 use std::collections::HashMap;
-use std::num::NonZeroU32;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use actix_web::web::Bytes;
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use bytes::Bytes;
 use retail_store::Db;
 
 use crate::auth::TokenKeys;
 use crate::config::Settings;
-use crate::error::ApiError;
 use crate::http::metrics::Metrics;
+use crate::service::ServiceError;
 
 /// Shared application state.
 pub struct AppState {
@@ -26,37 +24,92 @@ pub struct AppState {
     pub tokens: TokenKeys,
     /// Metrics registry.
     pub metrics: Metrics,
-    /// Login attempts per account.
+    /// Failed logins per account and client address.
     pub login_limiter: AccountLimiter,
     /// Serialised product-list pages.
     pub list_cache: Arc<ListCache>,
+    /// Bounded argon2 hashing for logins and registrations.
+    pub hasher: crate::hashing::PasswordHasherPool,
 }
 
-/// A token bucket per account email.
-pub struct AccountLimiter(DefaultKeyedRateLimiter<String>);
+/// Failed logins per (account, client address): a GCRA bucket of `burst` failures that
+/// refills one every `refill`. Only failures count, so the owner's correct logins never
+/// use it up, and an attacker elsewhere fills only the bucket of their own address: they
+/// are stopped just as fast, while the owner logs in from theirs.
+///
+/// Per-process state behind three calls (`check`, `failed`, `succeeded`), so that a shared
+/// store could implement the same for several replicas.
+pub struct AccountLimiter {
+    burst: u32,
+    period: Duration,
+    /// Key -> theoretical arrival time of the next failure (GCRA).
+    entries: Mutex<HashMap<String, Instant>>,
+}
+
+/// Keys kept before old ones are pruned on insert.
+const LIMITER_KEYS: usize = 100_000;
 
 impl AccountLimiter {
-    /// `burst` attempts, refilled one per `refill`.
+    /// `burst` failures, refilled one per `refill`.
     pub fn new(burst: u32, refill: Duration) -> AccountLimiter {
-        let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
-        let quota = Quota::with_period(refill.max(Duration::from_millis(1)))
-            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-            .allow_burst(burst);
-        AccountLimiter(RateLimiter::keyed(quota))
+        AccountLimiter {
+            burst: burst.max(1),
+            period: refill.max(Duration::from_millis(1)),
+            entries: Mutex::new(HashMap::new()),
+        }
     }
 
-    /// Takes one attempt for `key`, or says how long to wait.
-    pub fn check(&self, key: &str) -> Result<(), ApiError> {
-        self.0.check_key(&key.to_owned()).map_err(|not_until| {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            ApiError::RateLimited { retry_after_secs: wait.as_secs().max(1) }
-        })
+    /// The key for an account (normalised email) seen from a client address.
+    pub fn key(email: &str, client: Option<IpAddr>) -> String {
+        match client {
+            Some(ip) => format!("{email} {ip}"),
+            None => email.to_owned(),
+        }
     }
 
-    /// Forgets accounts whose bucket is full again (bounds memory).
+    fn allowance(&self) -> Duration {
+        self.period.saturating_mul(self.burst - 1)
+    }
+
+    /// Whether another attempt is allowed now (does not use any of the allowance).
+    pub fn check(&self, key: &str) -> Result<(), ServiceError> {
+        let Ok(map) = self.entries.lock() else { return Ok(()) };
+        let Some(tat) = map.get(key) else { return Ok(()) };
+        let now = Instant::now();
+        let free_at = now + self.allowance();
+        if *tat > free_at {
+            let wait = *tat - free_at;
+            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            return Err(ServiceError::RateLimited { retry_after_secs: secs.max(1) });
+        }
+        Ok(())
+    }
+
+    /// Records a failed attempt.
+    pub fn failed(&self, key: &str) {
+        let Ok(mut map) = self.entries.lock() else { return };
+        let now = Instant::now();
+        if map.len() >= LIMITER_KEYS {
+            map.retain(|_, tat| *tat > now);
+        }
+        let tat = map.get(key).copied().filter(|t| *t > now).unwrap_or(now) + self.period;
+        map.insert(key.to_owned(), tat);
+    }
+
+    /// A successful login clears the key's failures.
+    pub fn succeeded(&self, key: &str) {
+        if let Ok(mut map) = self.entries.lock() {
+            map.remove(key);
+        }
+    }
+
+    /// Forgets keys whose bucket is full again (bounds memory).
     pub fn prune(&self) {
-        self.0.retain_recent();
-        self.0.shrink_to_fit();
+        if let Ok(mut map) = self.entries.lock() {
+            let now = Instant::now();
+            map.retain(|_, tat| *tat > now);
+            map.shrink_to_fit();
+        }
     }
 }
 
@@ -188,14 +241,39 @@ mod tests {
     }
 
     #[test]
-    fn account_limiter_refuses_after_the_burst_with_a_wait() {
+    fn account_limiter_refuses_after_the_burst_of_failures_with_a_wait() {
         let l = AccountLimiter::new(2, Duration::from_secs(60));
+        for _ in 0..10 {
+            assert!(l.check("a@x.io").is_ok(), "checking alone uses nothing");
+        }
+        l.failed("a@x.io");
         assert!(l.check("a@x.io").is_ok());
-        assert!(l.check("a@x.io").is_ok());
+        l.failed("a@x.io");
         match l.check("a@x.io") {
-            Err(ApiError::RateLimited { retry_after_secs }) => assert!(retry_after_secs >= 1),
+            Err(ServiceError::RateLimited { retry_after_secs }) => {
+                assert!((59..=60).contains(&retry_after_secs))
+            }
             other => panic!("{other:?}"),
         }
         assert!(l.check("b@x.io").is_ok());
+        l.succeeded("a@x.io");
+        assert!(l.check("a@x.io").is_ok());
+    }
+
+    #[test]
+    fn account_limiter_keys_on_account_and_address() {
+        let ip = |s: &str| Some(s.parse::<IpAddr>().unwrap());
+        assert_ne!(
+            AccountLimiter::key("a@x.io", ip("10.0.0.1")),
+            AccountLimiter::key("a@x.io", ip("10.0.0.2"))
+        );
+        let l = AccountLimiter::new(1, Duration::from_millis(20));
+        let k = AccountLimiter::key("a@x.io", ip("10.0.0.1"));
+        l.failed(&k);
+        assert!(l.check(&k).is_err());
+        std::thread::sleep(Duration::from_millis(30));
+        assert!(l.check(&k).is_ok(), "the bucket refills");
+        l.prune();
+        assert!(l.entries.lock().unwrap().is_empty());
     }
 }

@@ -1,4 +1,6 @@
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use diesel::RunQueryDsl;
@@ -6,6 +8,7 @@ use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::MigrationHarness;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::{MIGRATIONS, StoreError};
 
@@ -36,6 +39,70 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
     }
 }
 
+/// The search pool's connections: read-only, and reading the file through a memory map. A
+/// search walks the FTS index and joins every match with its product row; mapped pages are
+/// read without a system call each, which halves the time of a broad search.
+#[derive(Debug, Clone, Copy)]
+struct SearchPragmas(Pragmas);
+
+/// Bytes of the database file a search connection maps.
+const SEARCH_MMAP_BYTES: u64 = 256 * 1024 * 1024;
+
+impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SearchPragmas {
+    fn on_acquire(&self, c: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+        self.0.on_acquire(c)?;
+        c.batch_execute(&format!("PRAGMA mmap_size = {SEARCH_MMAP_BYTES};"))
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// Admission to a pool. At most as many callers as the pool has connections go on to the
+/// blocking threads; the others wait here, asynchronously (no thread each), for at most
+/// `wait`, and no more than `max_waiting` wait at all. Past either bound the caller hears
+/// [`StoreError::Busy`] at once (a 503 with Retry-After), so a stuck lock or a flood
+/// cannot pile up threads or memory.
+#[derive(Clone)]
+struct Gate {
+    permits: Arc<Semaphore>,
+    waiting: Arc<AtomicUsize>,
+    max_waiting: usize,
+    wait: Duration,
+}
+
+/// Counts a caller as waiting for as long as it lives (also when its future is dropped).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Gate {
+    fn new(size: u32, max_waiting: usize, wait: Duration) -> Gate {
+        Gate {
+            permits: Arc::new(Semaphore::new(size.max(1) as usize)),
+            waiting: Arc::new(AtomicUsize::new(0)),
+            max_waiting,
+            wait,
+        }
+    }
+
+    async fn enter(&self, what: &str) -> Result<OwnedSemaphorePermit, StoreError> {
+        if let Ok(p) = self.permits.clone().try_acquire_owned() {
+            return Ok(p);
+        }
+        let _waiting = Waiting(&self.waiting);
+        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.max_waiting {
+            return Err(StoreError::Busy(format!("too many callers already wait for a {what} connection")));
+        }
+        match tokio::time::timeout(self.wait, self.permits.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(StoreError::Busy(format!("no {what} connection became free in {:?}", self.wait))),
+        }
+    }
+}
+
 /// Pool sizes and waits.
 #[derive(Debug, Clone, Copy)]
 pub struct DbOptions {
@@ -45,6 +112,12 @@ pub struct DbOptions {
     pub busy_timeout: Duration,
     /// How long a caller waits for a free pooled connection.
     pub acquire_timeout: Duration,
+    /// How many callers may wait for a connection of one pool; more get `Busy` at once.
+    pub max_waiting: usize,
+    /// Connections of the pool that serves full-text searches alone (see [`Db::search`]).
+    pub search_connections: u32,
+    /// How long a search waits for one of them before it is refused with `Busy`.
+    pub search_acquire_timeout: Duration,
 }
 
 impl Default for DbOptions {
@@ -53,6 +126,9 @@ impl Default for DbOptions {
             read_connections: 8,
             busy_timeout: Duration::from_secs(5),
             acquire_timeout: Duration::from_secs(10),
+            max_waiting: 256,
+            search_connections: 4,
+            search_acquire_timeout: Duration::from_secs(2),
         }
     }
 }
@@ -66,6 +142,10 @@ impl Default for DbOptions {
 pub struct Db {
     read: SqlitePool,
     write: SqlitePool,
+    read_gate: Gate,
+    write_gate: Gate,
+    search: SqlitePool,
+    search_gate: Gate,
 }
 
 impl std::fmt::Debug for Db {
@@ -110,7 +190,16 @@ impl Db {
         // The writer first: it switches the file to WAL before any reader opens it.
         let write = build(1, false)?;
         let read = build(opts.read_connections.max(1), true)?;
-        Ok(Db { read, write })
+        let read_gate = Gate::new(opts.read_connections.max(1), opts.max_waiting, opts.acquire_timeout);
+        let write_gate = Gate::new(1, opts.max_waiting, opts.acquire_timeout);
+        let search_size = opts.search_connections.max(1);
+        let search = Pool::builder()
+            .max_size(search_size)
+            .connection_timeout(opts.search_acquire_timeout)
+            .connection_customizer(Box::new(SearchPragmas(Pragmas { read_only: true, busy_timeout_ms })))
+            .build(ConnectionManager::<SqliteConnection>::new(url.clone()))?;
+        let search_gate = Gate::new(search_size, opts.max_waiting, opts.search_acquire_timeout);
+        Ok(Db { read, write, read_gate, write_gate, search, search_gate })
     }
 
     /// Applies pending embedded migrations; returns the versions applied.
@@ -127,10 +216,38 @@ impl Db {
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
+        let permit = self.read_gate.enter("read").await?;
         let pool = self.read.clone();
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
             let _enter = span.enter();
+            let _permit = permit;
+            let mut c = pool.get().map_err(StoreError::from)?;
+            f(&mut c)
+        })
+        .await
+        .map_err(StoreError::from)?
+    }
+
+    /// Runs `f` on a read-only connection of the search pool, on the blocking pool.
+    ///
+    /// Full-text searches are the one read whose cost grows with the catalog and that anyone
+    /// can send, so they get connections of their own: a flood of them queues here, at most
+    /// `search_acquire_timeout` before [`StoreError::Busy`], and never holds a connection
+    /// (or a blocking thread) that [`Db::read`] callers such as authentication and readiness
+    /// need.
+    pub async fn search<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut Conn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let permit = self.search_gate.enter("search").await?;
+        let pool = self.search.clone();
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            let _enter = span.enter();
+            let _permit = permit;
             let mut c = pool.get().map_err(StoreError::from)?;
             f(&mut c)
         })
@@ -146,10 +263,12 @@ impl Db {
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
+        let permit = self.write_gate.enter("write").await?;
         let pool = self.write.clone();
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
             let _enter = span.enter();
+            let _permit = permit;
             let mut c = pool.get().map_err(StoreError::from)?;
             c.immediate_transaction(|c| f(c).map_err(TxError::App)).map_err(|e| match e {
                 TxError::App(e) => e,
@@ -186,10 +305,14 @@ impl Db {
         f(&mut c)
     }
 
-    /// Connections open and idle across both pools.
+    /// Connections open and idle across all pools (reads, searches, the writer).
     pub fn usage(&self) -> PoolUsage {
         let (r, w) = (self.read.state(), self.write.state());
-        PoolUsage { open: r.connections + w.connections, idle: r.idle_connections + w.idle_connections }
+        let s = self.search.state();
+        PoolUsage {
+            open: r.connections + w.connections + s.connections,
+            idle: r.idle_connections + w.idle_connections + s.idle_connections,
+        }
     }
 }
 

@@ -12,6 +12,10 @@ pub enum StoreError {
     /// No connection could be had from the pool in time.
     #[error("database connection pool: {0}")]
     Pool(#[from] diesel::r2d2::PoolError),
+    /// SQLite's lock is held elsewhere (another process, a long statement) beyond the busy
+    /// timeout, or too many callers already wait for it: retry shortly.
+    #[error("database is busy: {0}")]
+    Busy(String),
     /// The database refused or failed a statement.
     #[error("database: {0}")]
     Database(#[source] DieselError),
@@ -34,6 +38,14 @@ impl From<DieselError> for StoreError {
                 // SQLite says "UNIQUE constraint failed: users.email"
                 let what = info.message().rsplit(": ").next().unwrap_or_default().to_owned();
                 StoreError::Unique(what)
+            }
+            // SQLITE_BUSY / SQLITE_LOCKED come back as "database is locked" (or "busy")
+            DieselError::DatabaseError(_, info)
+                if info.message().contains("database is locked")
+                    || info.message().contains("database is busy")
+                    || info.message().contains("database table is locked") =>
+            {
+                StoreError::Busy(info.message().to_owned())
             }
             other => StoreError::Database(other),
         }

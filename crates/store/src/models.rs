@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use crate::schema::{audit_log, products, sessions, stock_movements, users};
+use crate::schema::{audit_log, idempotency_keys, products, sessions, stock_movements, users};
 
 /// A row of `users`.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -84,5 +84,23 @@ pub struct AuditRow {
     pub entity_type: String,
     pub entity_id: String,
     pub detail: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A row of `idempotency_keys`: the answer stored for a client's idempotency key.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = idempotency_keys, check_for_backend(diesel::sqlite::Sqlite))]
+pub struct IdempotencyRow {
+    /// The caller and the route the key belongs to.
+    pub scope: String,
+    /// The client's key.
+    pub key: String,
+    /// SHA-256 (hex) of the request the key was first used with.
+    pub request_hash: String,
+    /// HTTP status of the stored answer.
+    pub status: i32,
+    /// The stored JSON body.
+    pub response: String,
+    /// When the key was first used.
     pub created_at: DateTime<Utc>,
 }

@@ -1,6 +1,7 @@
 //! Repository functions, one module per aggregate.
 
 pub mod audit;
+pub mod idempotency;
 pub mod products;
 pub mod sessions;
 pub mod users;

@@ -73,13 +73,35 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    retired_refresh_tokens (refresh_hash) {
+        refresh_hash -> Text,
+        session_id -> Text,
+        retired_at -> TimestamptzSqlite,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (scope, key) {
+        scope -> Text,
+        key -> Text,
+        request_hash -> Text,
+        status -> Integer,
+        response -> Text,
+        created_at -> TimestamptzSqlite,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(retired_refresh_tokens -> sessions (session_id));
 diesel::joinable!(stock_movements -> products (product_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     sessions,
+    retired_refresh_tokens,
     products,
     stock_movements,
     audit_log,
-    catalog_version
+    catalog_version,
+    idempotency_keys
 );

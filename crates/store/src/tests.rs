@@ -39,6 +39,14 @@ async fn schema_matches_migrations() {
         schema::products::table.select(crate::models::ProductRow::as_select()).load(c)?;
         schema::stock_movements::table.select(crate::models::StockMovementRow::as_select()).load(c)?;
         schema::audit_log::table.select(crate::models::AuditRow::as_select()).load(c)?;
+        schema::retired_refresh_tokens::table
+            .select((
+                schema::retired_refresh_tokens::refresh_hash,
+                schema::retired_refresh_tokens::session_id,
+                schema::retired_refresh_tokens::retired_at,
+            ))
+            .load::<(String, String, chrono::DateTime<chrono::Utc>)>(c)?;
+        schema::idempotency_keys::table.select(crate::models::IdempotencyRow::as_select()).load(c)?;
         products::catalog_version(c)?;
         Ok::<_, StoreError>(())
     })
@@ -180,4 +188,273 @@ async fn the_audit_log_refuses_updates_and_deletes() {
         })
         .await;
     assert!(r.is_err());
+}
+
+fn described(sku: &str, name: &str, description: &str, cat: &str) -> NewProduct {
+    NewProduct::parse(NewProductInput {
+        sku,
+        name,
+        description,
+        price_cents: 100,
+        currency: "EUR",
+        category: cat,
+        image_url: "",
+        initial_stock: 0,
+        active: true,
+    })
+    .unwrap()
+}
+
+/// IDs of the active products matching `fts`, best bm25 first and ties by ID: the order the
+/// catalog promises, computed on the index alone.
+fn oracle(c: &mut crate::Conn, fts: &str) -> Vec<i64> {
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
+    }
+    diesel::sql_query(
+        "SELECT rowid AS id FROM products_fts WHERE products_fts MATCH ? \
+         AND rowid IN (SELECT id FROM products WHERE active = 1) ORDER BY rank, rowid",
+    )
+    .bind::<diesel::sql_types::Text, _>(fts)
+    .load::<Id>(c)
+    .unwrap()
+    .into_iter()
+    .map(|r| r.id)
+    .collect()
+}
+
+/// Every page of `list_with_rank_window`, concatenated, and the totals it reported.
+fn all_pages(c: &mut crate::Conn, f: &ProductFilter, per_page: u32, window: i64) -> (Vec<i64>, Vec<i64>) {
+    let (mut ids, mut totals) = (Vec::new(), Vec::new());
+    for page in 1.. {
+        let page = PageRequest::parse(Some(page), Some(per_page)).unwrap();
+        let (rows, total) =
+            products::list_with_rank_window(c, f, ProductSort::Relevance, page, window).unwrap();
+        totals.push(total);
+        if rows.is_empty() {
+            break;
+        }
+        ids.extend(rows.iter().map(|r| r.id));
+    }
+    (ids, totals)
+}
+
+/// A catalog where bm25 tells products apart (term frequency, length, column) and also
+/// ties them (identical text), with one deactivated match that must not show.
+async fn ranking_catalog(db: &Db) {
+    db.write(|c| {
+        let now = Utc::now();
+        let items = [
+            ("K-1", "Kettle", "kettle kettle kettle", "kitchen"),
+            (
+                "K-2",
+                "Steel kettle",
+                "a long description of a steel thing for the kitchen and more",
+                "kitchen",
+            ),
+            ("K-3", "Kettle", "kettle kettle kettle", "kitchen"),
+            ("K-4", "Teapot", "not a kettle but close to one, really quite close indeed", "kitchen"),
+            ("K-5", "Kettle descaler", "keeps a kettle clean", "cleaning"),
+            ("K-6", "Kettlebell 12 kg", "kettlebell", "sports"),
+            ("K-7", "Kettle", "kettle kettle kettle", "kitchen"),
+            ("B-1", "Bike bell", "ring ring", "outdoor"),
+        ];
+        for (sku, name, desc, cat) in items {
+            products::insert(c, &described(sku, name, desc, cat), now)?;
+        }
+        let hidden =
+            products::insert(c, &described("K-8", "Kettle", "kettle kettle kettle", "kitchen"), now)?;
+        let patch =
+            ProductPatch::parse(ProductPatchInput { active: Some(false), ..Default::default() }).unwrap();
+        products::update(c, hidden.id, hidden.version, &patch, now)?.unwrap();
+        Ok::<_, StoreError>(())
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn relevance_puts_the_best_bm25_rank_first_and_breaks_ties_by_id() {
+    let (_d, db) = open();
+    ranking_catalog(&db).await;
+    db.read(|c| {
+        let fts = search_query("kett").unwrap();
+        let expected = oracle(c, &fts);
+        assert_eq!(expected.len(), 7, "K-8 is inactive, B-1 does not match");
+        // identical products tie on rank: IDs 1, 3, 7 in that order, ahead of the rest
+        assert_eq!(expected[..3], [1, 3, 7]);
+        let f = ProductFilter { fts: Some(fts), ..Default::default() };
+        for per_page in [1, 2, 3, 20] {
+            let (ids, totals) = all_pages(c, &f, per_page, products::RANK_WINDOW);
+            assert_eq!(ids, expected, "per_page {per_page}");
+            assert!(totals.iter().all(|&t| t == 7), "{totals:?}");
+        }
+        let f = ProductFilter {
+            fts: search_query("kettle"),
+            category: Some("kitchen".into()),
+            include_inactive: true,
+        };
+        let page = PageRequest::parse(None, None).unwrap();
+        let (rows, total) = products::list(c, &f, ProductSort::Relevance, page)?;
+        let skus: Vec<&str> = rows.iter().map(|r| r.sku.as_str()).collect();
+        assert_eq!((total, &skus[..4]), (6, &["K-1", "K-3", "K-7", "K-8"][..]));
+        Ok::<_, StoreError>(())
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn past_the_rank_window_the_newest_matches_are_ranked_and_older_ones_follow() {
+    let (_d, db) = open();
+    ranking_catalog(&db).await;
+    db.read(|c| {
+        let fts = search_query("k").unwrap();
+        let f = ProductFilter { fts: Some(fts.clone()), ..Default::default() };
+        let ranked = oracle(c, &fts);
+        assert_eq!(ranked.len(), 7);
+        // window of 4: the 4 newest matches (IDs 7, 6, 5, 4) in rank order, then 3, 2, 1
+        let window: Vec<i64> = ranked.iter().copied().filter(|&id| id >= 4).collect();
+        let expected: Vec<i64> = window.into_iter().chain([3, 2, 1]).collect();
+        for per_page in [1, 3, 4, 5, 20] {
+            let (ids, totals) = all_pages(c, &f, per_page, 4);
+            assert_eq!(ids, expected, "per_page {per_page}");
+            assert!(totals.iter().all(|&t| t == 7), "{totals:?}");
+        }
+        // a window as large as the matches is the exact ranking
+        assert_eq!(all_pages(c, &f, 3, 7).0, ranked);
+        Ok::<_, StoreError>(())
+    })
+    .await
+    .unwrap();
+}
+
+/// The plan of every statement `list` runs for a relevance-sorted one-letter search over a
+/// few thousand products: the FTS index drives one join with `products` by primary key, and
+/// nothing runs once per row (the old ORDER BY ran a `MATCH` subquery for each product).
+#[tokio::test]
+async fn relevance_search_is_one_join_driven_by_the_index_not_a_subquery_per_row() {
+    use diesel::connection::InstrumentationEvent;
+    use std::sync::{Arc, Mutex};
+
+    let (_d, db) = open();
+    db.write(|c| {
+        let now = Utc::now();
+        let names = ["Amber lamp", "Brass kettle", "Cotton apron", "Ash board", "Steel pan"];
+        for i in 0..3000 {
+            let name = format!("{} {i}", names[i % names.len()]);
+            let sku = format!("P-{i}");
+            products::insert(c, &described(&sku, &name, "a thing", "home"), now)?;
+        }
+        Ok::<_, StoreError>(())
+    })
+    .await
+    .unwrap();
+
+    let (plans, total, first) = db
+        .read(|c| {
+            let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+            let log = seen.clone();
+            c.set_instrumentation(move |e: InstrumentationEvent<'_>| {
+                if let InstrumentationEvent::StartQuery { query, .. } = e {
+                    log.lock().unwrap().push(query.to_string());
+                }
+            });
+            let f = ProductFilter { fts: search_query("a"), ..Default::default() };
+            let (rows, total) =
+                products::list(c, &f, ProductSort::Relevance, PageRequest::parse(None, None).unwrap())?;
+            c.set_instrumentation(|_: InstrumentationEvent<'_>| {});
+            #[derive(QueryableByName)]
+            struct Step {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                detail: String,
+            }
+            let statements = seen.lock().unwrap().clone();
+            let mut plans = Vec::new();
+            for s in statements.iter().filter(|s| s.contains("products_fts")) {
+                let sql = s.split(" -- binds: ").next().unwrap();
+                let steps = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}")).load::<Step>(c)?;
+                plans.push(steps.into_iter().map(|s| s.detail).collect::<Vec<_>>());
+            }
+            Ok::<_, StoreError>((plans, total, rows[0].id))
+        })
+        .await
+        .unwrap();
+    assert_eq!(total, 3000, "every product has an `a` word");
+    assert!(first > 0);
+    assert!(!plans.is_empty());
+    for plan in &plans {
+        assert!(!plan.iter().any(|s| s.contains("CORRELATED") || s.contains("SUBQUERY")), "{plan:#?}");
+        let fts = plan.iter().position(|s| s.starts_with("SCAN products_fts VIRTUAL TABLE"));
+        let join = plan.iter().position(|s| s.starts_with("SEARCH p USING INTEGER PRIMARY KEY"));
+        assert!(matches!((fts, join), (Some(a), Some(b)) if a < b), "{plan:#?}");
+    }
+}
+
+#[tokio::test]
+async fn searches_have_their_own_pool_and_reads_never_wait_behind_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = DbOptions {
+        search_connections: 1,
+        search_acquire_timeout: std::time::Duration::from_millis(200),
+        ..DbOptions::default()
+    };
+    let db = Db::open(&dir.path().join("t.db"), opts).unwrap();
+    db.migrate().unwrap();
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let held = tokio::spawn({
+        let db = db.clone();
+        async move {
+            db.search(move |_c| {
+                started_tx.send(()).unwrap();
+                release_rx.recv().unwrap();
+                Ok::<_, StoreError>(())
+            })
+            .await
+        }
+    });
+    started_rx.await.unwrap();
+    // the one search connection is taken: reads still answer, another search is refused
+    assert_eq!(db.readiness().await, (true, true));
+    let refused = db.search(products::catalog_version).await;
+    assert!(matches!(refused, Err(StoreError::Busy(_))), "{refused:?}");
+    release_tx.send(()).unwrap();
+    held.await.unwrap().unwrap();
+    assert!(db.search(products::catalog_version).await.is_ok());
+}
+
+#[tokio::test]
+async fn idempotency_keys_expire_and_are_replaced_and_purged() {
+    use crate::models::IdempotencyRow;
+    use crate::repo::idempotency;
+    let (_d, db) = open();
+    let t0 = Utc::now() - chrono::Duration::hours(2);
+    let row = |hash: &str, at| IdempotencyRow {
+        scope: "user:1 POST /x".into(),
+        key: "k".into(),
+        request_hash: hash.into(),
+        status: 201,
+        response: "{}".into(),
+        created_at: at,
+    };
+    db.write(move |c| {
+        idempotency::insert(c, &row("a", t0))?;
+        let found = idempotency::find(c, "user:1 POST /x", "k", t0 - chrono::Duration::hours(1))?;
+        assert_eq!(found.map(|r| r.request_hash).as_deref(), Some("a"));
+        assert!(idempotency::find(c, "user:2 POST /x", "k", t0 - chrono::Duration::hours(1))?.is_none());
+        // expired: absent, and a new answer replaces it
+        assert!(idempotency::find(c, "user:1 POST /x", "k", t0 + chrono::Duration::hours(1))?.is_none());
+        let now = Utc::now();
+        idempotency::insert(c, &row("b", now))?;
+        let found = idempotency::find(c, "user:1 POST /x", "k", now - chrono::Duration::hours(1))?;
+        assert_eq!(found.map(|r| r.request_hash).as_deref(), Some("b"));
+        assert_eq!(idempotency::purge_older_than(c, now - chrono::Duration::hours(1))?, 0);
+        assert_eq!(idempotency::purge_older_than(c, now + chrono::Duration::hours(1))?, 1);
+        Ok::<_, StoreError>(())
+    })
+    .await
+    .unwrap();
 }

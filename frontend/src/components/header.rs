@@ -2,8 +2,8 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use super::AppLink;
-use crate::app::Route;
 use crate::hooks::use_session;
+use crate::routes::Route;
 
 /// Brand, and either log-in/register links or who is logged in with a log-out button.
 #[component]
@@ -34,6 +34,8 @@ pub fn Header() -> Html {
                         <button id="logout" type="button" class="button-secondary" onclick={on_logout}>
                             { "Log out" }
                         </button>
+                    } else if session.restoring() {
+                        <span class="muted" aria-busy="true">{ "…" }</span>
                     } else {
                         <AppLink id="nav-login" to={Route::Login}>{ "Log in" }</AppLink>
                         <AppLink id="nav-register" classes="button-link" to={Route::Register}>{ "Register" }</AppLink>

@@ -1,7 +1,7 @@
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use crate::app::Route;
+use crate::routes::Route;
 
 #[derive(Properties, PartialEq)]
 pub struct AppLinkProps {

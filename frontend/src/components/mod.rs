@@ -10,7 +10,7 @@ mod status;
 
 pub use header::Header;
 pub use link::AppLink;
-pub use pager::Pager;
+pub use pager::{Pager, past_end};
 pub use product_card::{ProductCard, StockBadge};
 pub use select::Select;
 pub use session_provider::SessionProvider;

@@ -2,8 +2,8 @@ use retail_api_types::Product;
 use yew::prelude::*;
 
 use super::AppLink;
-use crate::app::Route;
 use crate::format::{StockLevel, format_money};
+use crate::routes::Route;
 
 #[derive(Properties, PartialEq)]
 pub struct StockBadgeProps {

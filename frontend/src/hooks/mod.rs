@@ -1,10 +1,12 @@
-//! Hooks: the session context, data loading, the document title.
+//! Hooks: the session context, data loading, settled select choices, the document title.
 
 mod use_load;
 mod use_session;
+mod use_settled;
 
 pub use use_load::{Edit, Load, use_load};
 pub use use_session::{Session, SessionAction, SessionState, use_session};
+pub use use_settled::use_settled;
 
 use yew::prelude::*;
 

@@ -14,12 +14,15 @@ pub struct SessionState {
     pub tokens: Option<Rc<TokenResponse>>,
     /// The server ended the session (the login page says so).
     pub expired: bool,
+    /// A session from an earlier visit is being restored (pages wait before judging access).
+    pub restoring: bool,
 }
 
 /// Changes to [`SessionState`].
 #[derive(Debug)]
 pub enum SessionAction {
-    /// Logged in, renewed, user details refreshed (`Some`) or logged out (`None`).
+    /// Logged in, renewed, user details refreshed (`Some`) or logged out (`None`); also ends
+    /// restoring.
     Set(Option<TokenResponse>),
     /// The server refused to renew the session.
     Expired,
@@ -30,10 +33,12 @@ impl Reducible for SessionState {
 
     fn reduce(self: Rc<Self>, action: SessionAction) -> Rc<Self> {
         Rc::new(match action {
-            SessionAction::Set(tokens) => {
-                SessionState { expired: self.expired && tokens.is_none(), tokens: tokens.map(Rc::new) }
-            }
-            SessionAction::Expired => SessionState { tokens: None, expired: true },
+            SessionAction::Set(tokens) => SessionState {
+                expired: self.expired && tokens.is_none(),
+                tokens: tokens.map(Rc::new),
+                restoring: false,
+            },
+            SessionAction::Expired => SessionState { tokens: None, expired: true, restoring: false },
         })
     }
 }
@@ -50,7 +55,7 @@ pub struct Session {
 impl Session {
     /// A session outside any provider (never used by the app; keeps `use_session` total).
     fn detached() -> Session {
-        Session { state: Rc::default(), api: Api::new(None, Callback::noop(), Callback::noop()) }
+        Session { state: Rc::default(), api: Api::detached() }
     }
 
     /// The logged-in account.
@@ -63,9 +68,14 @@ impl Session {
         self.user().is_some_and(|u| u.role == Role::Admin)
     }
 
+    /// Whether a session from an earlier visit is still being restored.
+    pub fn restoring(&self) -> bool {
+        self.state.restoring
+    }
+
     /// Starts a session with fresh tokens.
     pub fn login(&self, tokens: TokenResponse) {
-        self.api.set_session(Some(tokens));
+        self.api.set_session(tokens);
     }
 
     /// Ends the session (locally at once, on the server in the background).

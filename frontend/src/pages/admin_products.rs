@@ -2,14 +2,16 @@ use retail_api_types::{
     CreateProductRequest, Currency, FieldProblem, Product, ProductList, ProductQuery, StockAdjustmentRequest,
     UpdateProductRequest,
 };
+use serde::Serialize;
 use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
+use yew_router::prelude::*;
 
 use super::{AdminNav, Forbidden, bind_input};
-use crate::app::Route;
-use crate::components::{AppLink, ErrorBox, FieldErrors, Loading, Pager, Select};
+use crate::components::{AppLink, ErrorBox, FieldErrors, Loading, Pager, Select, past_end};
 use crate::format::{cents_to_decimal, format_money, parse_price_cents, parse_whole};
 use crate::hooks::{Edit, Load, use_load, use_session, use_title};
+use crate::routes::Route;
 use crate::services::{ApiError, admin, catalog};
 
 const PER_PAGE: u32 = 20;
@@ -19,19 +21,40 @@ const PER_PAGE: u32 = 20;
 pub fn AdminProductsPage() -> Html {
     use_title("Products · Admin");
     let session = use_session();
+    if session.restoring() {
+        return html! { <Loading /> };
+    }
     if !session.is_admin() {
         return html! { <Forbidden /> };
     }
     html! { <AdminProducts /> }
 }
 
+/// `?page=` of the admin product list, so Back from a product returns to the same page.
+fn page_of(query_str: &str) -> u32 {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query_str.trim_start_matches('?'))
+        .unwrap_or_default()
+        .into_iter()
+        .find(|(k, _)| k == "page")
+        .and_then(|(_, v)| v.trim().parse().ok())
+        .filter(|p| *p >= 1)
+        .unwrap_or(1)
+}
+
+#[derive(Serialize)]
+struct PageQuery {
+    page: u32,
+}
+
 #[component]
 fn AdminProducts() -> Html {
     let session = use_session();
-    let page = use_state(|| 1u32);
+    let location = use_location();
+    let navigator = use_navigator();
+    let page = location.map(|l| page_of(l.query_str())).unwrap_or(1);
     let list = {
         let api = session.api.clone();
-        use_load(*page, move |page| async move {
+        use_load(page, move |page| async move {
             let q = ProductQuery {
                 page: Some(page),
                 per_page: Some(PER_PAGE),
@@ -43,10 +66,41 @@ fn AdminProducts() -> Html {
             catalog::list(&api, &q).await
         })
     };
-    let on_created = {
-        let (page, reload) = (page.clone(), list.reloader());
-        Callback::from(move |_: Product| if *page == 1 { reload.emit(()) } else { page.set(1) })
+    let navigate = |replace: bool| {
+        let navigator = navigator.clone();
+        Callback::from(move |page: u32| {
+            let Some(nav) = &navigator else { return };
+            let done = match (page, replace) {
+                (1, false) => {
+                    nav.push(&Route::AdminProducts);
+                    Ok(())
+                }
+                (1, true) => {
+                    nav.replace(&Route::AdminProducts);
+                    Ok(())
+                }
+                (page, false) => nav.push_with_query(&Route::AdminProducts, &PageQuery { page }),
+                (page, true) => nav.replace_with_query(&Route::AdminProducts, &PageQuery { page }),
+            };
+            if let Err(e) = done {
+                gloo::console::error!(format!("navigation failed: {e}"));
+            }
+        })
     };
+    let (go, replace) = (navigate(false), navigate(true));
+    let on_created = {
+        let (go, reload) = (go.clone(), list.reloader());
+        Callback::from(move |_: Product| if page == 1 { reload.emit(()) } else { go.emit(1) })
+    };
+    let overflow = match list.get() {
+        Load::Ready(l) => past_end(&l.pagination),
+        _ => None,
+    };
+    use_effect_with(overflow, move |o| {
+        if let Some(last) = *o {
+            replace.emit(last);
+        }
+    });
     let on_updated = list.editor().reform(|p: Product| -> Edit<ProductList> {
         Box::new(move |l: &mut ProductList| {
             if let Some(row) = l.items.iter_mut().find(|r| r.id == p.id) {
@@ -54,16 +108,14 @@ fn AdminProducts() -> Html {
             }
         })
     });
-    let on_page = {
-        let page = page.clone();
-        Callback::from(move |p| {
-            page.set(p);
-            gloo::utils::window().scroll_to_with_x_and_y(0.0, 0.0);
-        })
-    };
+    let on_page = Callback::from(move |p| {
+        go.emit(p);
+        gloo::utils::window().scroll_to_with_x_and_y(0.0, 0.0);
+    });
 
     let table = match list.get() {
         Load::Loading => html! { <Loading /> },
+        Load::Ready(_) if overflow.is_some() => html! { <Loading /> },
         Load::Failed(e) if e.status() == Some(403) => html! { <Forbidden /> },
         Load::Failed(e) => html! { <ErrorBox error={e.clone()} on_retry={list.reloader()} /> },
         Load::Ready(l) if l.items.is_empty() => html! {

@@ -4,9 +4,9 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use crate::app::Route;
-use crate::components::{ErrorBox, Loading, Pager, ProductCard, Select};
-use crate::hooks::{Load, use_load, use_session, use_title};
+use crate::components::{ErrorBox, Loading, Pager, ProductCard, Select, past_end};
+use crate::hooks::{Load, use_load, use_session, use_settled, use_title};
+use crate::routes::Route;
 use crate::services::catalog;
 
 /// Products per catalog page (divides evenly into 2, 3 and 4 columns).
@@ -124,6 +124,8 @@ pub fn CatalogPage() -> Html {
         use_effect_with(query.q.clone(), move |q| search.set(q.clone()));
     }
 
+    // A new search or page is a step the user can go Back to; a select change only
+    // replaces the current entry.
     let go = {
         let navigator = navigator.clone();
         Callback::from(move |q: CatalogQuery| {
@@ -134,24 +136,37 @@ pub fn CatalogPage() -> Html {
             }
         })
     };
+    let replace = {
+        let navigator = navigator.clone();
+        Callback::from(move |q: CatalogQuery| {
+            if let Some(nav) = &navigator
+                && let Err(e) = nav.replace_with_query(&Route::Catalog, &q)
+            {
+                gloo::console::error!(format!("navigation failed: {e}"));
+            }
+        })
+    };
+    // Sort and category apply once the select has settled (see `use_settled`).
+    let settled = use_settled(query.clone(), replace.clone());
+    let shown = settled.shown.clone();
     let on_search_input = {
         let search = search.clone();
         Callback::from(move |e: InputEvent| search.set(e.target_unchecked_into::<HtmlInputElement>().value()))
     };
     let on_submit = {
-        let (go, query, search) = (go.clone(), query.clone(), search.clone());
+        let (go, shown, search) = (go.clone(), shown.clone(), search.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            go.emit(CatalogQuery { q: search.trim().to_owned(), page: 1, ..query.clone() });
+            go.emit(CatalogQuery { q: search.trim().to_owned(), page: 1, ..shown.clone() });
         })
     };
     let on_category = {
-        let (go, query) = (go.clone(), query.clone());
-        Callback::from(move |category| go.emit(CatalogQuery { category, page: 1, ..query.clone() }))
+        let (choose, shown) = (settled.choose.clone(), shown.clone());
+        Callback::from(move |category| choose.emit(CatalogQuery { category, page: 1, ..shown.clone() }))
     };
     let on_sort = {
-        let (go, query) = (go.clone(), query.clone());
-        Callback::from(move |sort| go.emit(CatalogQuery { sort, page: 1, ..query.clone() }))
+        let (choose, shown) = (settled.choose.clone(), shown.clone());
+        Callback::from(move |sort| choose.emit(CatalogQuery { sort, page: 1, ..shown.clone() }))
     };
     let on_page = {
         let (go, query) = (go.clone(), query.clone());
@@ -165,10 +180,25 @@ pub fn CatalogPage() -> Html {
         Callback::from(move |_: MouseEvent| go.emit(CatalogQuery::default()))
     };
 
+    // `?page=9` of 5 pages: show page 5 instead of an empty page beside "Page 9 of 5".
+    let overflow = match products.get() {
+        Load::Ready(list) => past_end(&list.pagination),
+        _ => None,
+    };
+    {
+        let (replace, query) = (replace.clone(), query.clone());
+        use_effect_with(overflow, move |o| {
+            if let Some(page) = *o {
+                replace.emit(CatalogQuery { page, ..query });
+            }
+        });
+    }
+
     let heading =
         if query.q.is_empty() { "Products".to_owned() } else { format!("Results for “{}”", query.q) };
     let body = match products.get() {
         Load::Loading => html! { <Loading /> },
+        Load::Ready(_) if overflow.is_some() => html! { <Loading /> },
         Load::Failed(e) => html! { <ErrorBox error={e.clone()} on_retry={products.reloader()} /> },
         Load::Ready(list) => {
             let pager = html! {
@@ -213,13 +243,13 @@ pub fn CatalogPage() -> Html {
                 <div class="filter-row">
                     <label>
                         <span>{ "Category" }</span>
-                        <Select id="category" options={category_options(categories.get(), &query.category)}
-                            value={query.category.clone()} onchange={on_category} />
+                        <Select id="category" options={category_options(categories.get(), &shown.category)}
+                            value={shown.category.clone()} onchange={on_category} />
                     </label>
                     <label>
                         <span>{ "Sort" }</span>
-                        <Select id="sort" options={sort_options(!query.q.is_empty(), &query.sort)}
-                            value={query.sort.clone()} onchange={on_sort} />
+                        <Select id="sort" options={sort_options(!shown.q.is_empty(), &shown.sort)}
+                            value={shown.sort.clone()} onchange={on_sort} />
                     </label>
                 </div>
             </form>

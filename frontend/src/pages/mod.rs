@@ -22,9 +22,9 @@ use retail_api_types::TokenResponse;
 use yew::prelude::*;
 use yew_router::prelude::Navigator;
 
-use crate::app::Route;
 use crate::components::AppLink;
 use crate::hooks::{Session, use_session};
+use crate::routes::Route;
 use crate::services::ApiError;
 
 /// `#forbidden` for pages that need the admin role.

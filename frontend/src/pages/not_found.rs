@@ -1,8 +1,8 @@
 use yew::prelude::*;
 
-use crate::app::Route;
 use crate::components::AppLink;
 use crate::hooks::use_title;
+use crate::routes::Route;
 
 /// Unknown client route.
 #[component]

@@ -1,10 +1,10 @@
 use retail_api_types::ProductId;
 use yew::prelude::*;
 
-use crate::app::Route;
 use crate::components::{AppLink, ErrorBox, Loading, StockBadge};
 use crate::format::format_money;
 use crate::hooks::{Load, use_load, use_session, use_title};
+use crate::routes::Route;
 use crate::services::catalog;
 
 #[derive(Properties, PartialEq)]

@@ -3,9 +3,9 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use super::{bind_input, start_session};
-use crate::app::Route;
 use crate::components::{AppLink, FieldErrors};
 use crate::hooks::{use_session, use_title};
+use crate::routes::Route;
 use crate::services::{ApiError, auth};
 
 /// `/register`.

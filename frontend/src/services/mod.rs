@@ -4,6 +4,7 @@ pub mod admin;
 pub mod auth;
 pub mod catalog;
 pub mod requests;
+pub mod tabs;
 
 pub use requests::{Api, ApiError};
 

@@ -1,21 +1,40 @@
 //! The one HTTP function ([`request`]) and the session-aware client ([`Api`]) built on it.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
+use gloo::events::EventListener;
 use gloo::net::http::{Method, RequestBuilder, Response};
-use gloo::storage::{LocalStorage, Storage};
-use retail_api_types::{FieldProblem, PROBLEM_JSON, Problem, RefreshRequest, TokenResponse, User};
+use gloo::timers::callback::Timeout;
+use retail_api_types::{FieldProblem, PROBLEM_JSON, Problem, RefreshRequest, TokenResponse};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::js_sys::Promise;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::js_sys::{Promise, Reflect};
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
+use web_sys::{AbortController, BroadcastChannel, MessageEvent, StorageEvent};
 use yew::Callback;
 
-/// localStorage key of the persisted [`TokenResponse`].
-pub const SESSION_KEY: &str = "retail.session";
+use super::tabs::{self, TabMessage};
+
+/// How long a request may take, in milliseconds, before it is abandoned with
+/// [`ApiError::Timeout`] (the view then offers a Retry).
+pub const REQUEST_TIMEOUT_MS: u32 = 15_000;
+
+/// The request timeout: [`REQUEST_TIMEOUT_MS`], unless the page set
+/// `window.RETAIL_REQUEST_TIMEOUT_MS` before the app started (the browser tests do, to
+/// exercise a slow API without waiting 15 s). Read once.
+fn request_timeout_ms() -> u32 {
+    thread_local! {
+        static TIMEOUT: u32 = Reflect::get(&gloo::utils::window(), &JsValue::from_str("RETAIL_REQUEST_TIMEOUT_MS"))
+            .ok()
+            .and_then(|v| v.as_f64())
+            .filter(|ms| (100.0..=600_000.0).contains(ms))
+            .map_or(REQUEST_TIMEOUT_MS, |ms| ms as u32);
+    }
+    TIMEOUT.with(|t| *t)
+}
 
 /// For calls without a body: `request(Method::POST, path, NO_BODY, ..)`.
 pub const NO_BODY: Option<&()> = None;
@@ -29,6 +48,8 @@ pub enum ApiError {
     Problem(Box<Problem>),
     /// No answer at all: offline, server down, request blocked.
     Network(String),
+    /// No answer within the request timeout.
+    Timeout,
     /// The request could not be built or a success body was not the expected JSON.
     Unexpected(String),
 }
@@ -57,6 +78,7 @@ impl ApiError {
             ApiError::Network(_) => {
                 "Cannot reach the server. Check your connection and try again.".to_owned()
             }
+            ApiError::Timeout => "The server is taking too long to answer. Please try again.".to_owned(),
             ApiError::Unexpected(why) => format!("Something went wrong: {why}"),
         }
     }
@@ -85,6 +107,8 @@ impl fmt::Display for ApiError {
 
 /// Sends one request to the same-origin API and decodes the answer: 2xx bodies as `T` (an
 /// empty body reads as JSON `null`, so `T = ()` suits 204), anything else as [`ApiError::Problem`].
+/// A request that has no complete answer after the request timeout is aborted
+/// ([`ApiError::Timeout`]).
 pub async fn request<B, T>(
     method: Method,
     path: &str,
@@ -108,14 +132,28 @@ where
     if let Some(token) = bearer {
         builder = builder.header("Authorization", &format!("Bearer {token}"));
     }
+    let controller = AbortController::new().map_err(|e| ApiError::Unexpected(format!("{e:?}")))?;
+    builder = builder.abort_signal(Some(&controller.signal()));
+    let timed_out = Rc::new(Cell::new(false));
+    // Dropping the timer (when this function returns) cancels it.
+    let _timer = {
+        let timed_out = timed_out.clone();
+        Timeout::new(request_timeout_ms(), move || {
+            timed_out.set(true);
+            controller.abort();
+        })
+    };
+    let failed = |e: gloo::net::Error| {
+        if timed_out.get() { ApiError::Timeout } else { ApiError::Network(e.to_string()) }
+    };
     let req = match body {
         Some(b) => builder.json(b),
         None => builder.build(),
     }
     .map_err(|e| ApiError::Unexpected(e.to_string()))?;
-    let resp = req.send().await.map_err(|e| ApiError::Network(e.to_string()))?;
+    let resp = req.send().await.map_err(failed)?;
     if resp.ok() {
-        let text = resp.text().await.map_err(|e| ApiError::Network(e.to_string()))?;
+        let text = resp.text().await.map_err(failed)?;
         let json = if text.trim().is_empty() { "null" } else { text.as_str() };
         serde_json::from_str(json)
             .map_err(|e| ApiError::Unexpected(format!("unreadable answer from {path}: {e}")))
@@ -157,7 +195,7 @@ async fn problem_of(resp: Response) -> Problem {
 /// How an attempt to renew the access token ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Renewal {
-    /// New tokens are in place.
+    /// New tokens are in place (renewed here, or by another tab).
     Renewed,
     /// The server refused the refresh token: the session is over.
     Rejected,
@@ -188,16 +226,23 @@ impl Renewal {
 }
 
 struct Inner {
+    /// The access token and account, in memory only. The refresh token never reaches the
+    /// app: the server keeps it in an HttpOnly cookie (its copy in the JSON body is dropped).
     tokens: RefCell<Option<TokenResponse>>,
+    /// Bumped by every logout, so a refresh that was in flight does not log back in.
+    epoch: Cell<u64>,
     /// The refresh in flight, shared by every request that hit a 401 meanwhile: refresh
     /// tokens are single-use, so a second concurrent refresh would end the session.
     renewing: RefCell<Option<Promise>>,
+    channel: Option<BroadcastChannel>,
+    listeners: RefCell<Vec<EventListener>>,
     on_change: Callback<Option<TokenResponse>>,
     on_expired: Callback<()>,
 }
 
-/// The API client of one app instance: holds the session's tokens (the live copy async code
-/// reads), persists them, and renews the access token once on a 401.
+/// The API client of one app instance: holds the session's access token (the live copy
+/// async code reads), renews it once on a 401 (coordinated with the other tabs), and keeps
+/// the other tabs informed.
 #[derive(Clone)]
 pub struct Api {
     inner: Rc<Inner>,
@@ -215,80 +260,121 @@ impl fmt::Debug for Api {
     }
 }
 
-/// The session saved by an earlier visit, if readable.
-pub fn stored_session() -> Option<TokenResponse> {
-    LocalStorage::get::<TokenResponse>(SESSION_KEY).ok()
+/// The tokens as the app keeps them: without the refresh token.
+fn without_refresh_token(mut tokens: TokenResponse) -> TokenResponse {
+    tokens.refresh_token.clear();
+    tokens
 }
 
 impl Api {
     /// `on_change` hears every new session value (for rendering); `on_expired` hears that the
     /// server ended the session.
-    pub fn new(
-        tokens: Option<TokenResponse>,
+    pub fn new(on_change: Callback<Option<TokenResponse>>, on_expired: Callback<()>) -> Api {
+        Api::build(tabs::channel(), on_change, on_expired)
+    }
+
+    /// A client that neither hears nor tells other tabs.
+    pub fn detached() -> Api {
+        Api::build(None, Callback::noop(), Callback::noop())
+    }
+
+    fn build(
+        channel: Option<BroadcastChannel>,
         on_change: Callback<Option<TokenResponse>>,
         on_expired: Callback<()>,
     ) -> Api {
         Api {
             inner: Rc::new(Inner {
-                tokens: RefCell::new(tokens),
+                tokens: RefCell::new(None),
+                epoch: Cell::new(0),
                 renewing: RefCell::new(None),
+                channel,
+                listeners: RefCell::new(Vec::new()),
                 on_change,
                 on_expired,
             }),
         }
     }
 
-    /// The current tokens.
+    /// Starts following the other tabs (their logins, refreshes and logouts), then restores
+    /// the session of an earlier visit from the refresh cookie. Call once.
+    pub async fn start(&self) {
+        let mut listeners = Vec::new();
+        let weak = Rc::downgrade(&self.inner);
+        if let Some(ch) = &self.inner.channel {
+            let weak = weak.clone();
+            listeners.push(EventListener::new(ch, "message", move |e| {
+                let Some(api) = upgrade(&weak) else { return };
+                match e.dyn_ref::<MessageEvent>().and_then(|m| tabs::decode(&m.data())) {
+                    Some(TabMessage::Session { tokens }) => api.adopt(Some(tokens)),
+                    Some(TabMessage::Logout) => api.forget(),
+                    None => {}
+                }
+            }));
+        }
+        // Fallback for browsers without BroadcastChannel: the hint's removal means a logout.
+        listeners.push(EventListener::new(&gloo::utils::window(), "storage", move |e| {
+            let Some(api) = upgrade(&weak) else { return };
+            if let Some(e) = e.dyn_ref::<StorageEvent>()
+                && e.key().as_deref() == Some(tabs::SIGNED_IN_KEY)
+                && e.new_value().is_none()
+            {
+                api.forget();
+            }
+        }));
+        *self.inner.listeners.borrow_mut() = listeners;
+        // A refused restore: the cookie is gone or the session ended while away, so this
+        // browser is simply not logged in.
+        if tabs::signed_in_hint() && self.tokens().is_none() && self.renew(None).await == Renewal::Rejected {
+            tabs::set_signed_in_hint(false);
+        }
+        // Whatever happened, restoring is over.
+        self.inner.on_change.emit(self.tokens());
+    }
+
+    /// The current tokens (without the refresh token).
     pub fn tokens(&self) -> Option<TokenResponse> {
         self.inner.tokens.borrow().clone()
     }
 
-    fn access_token(&self) -> Option<String> {
+    /// The current access token.
+    pub fn access_token(&self) -> Option<String> {
         self.inner.tokens.borrow().as_ref().map(|t| t.access_token.clone())
     }
 
-    /// Starts (`Some`) or ends (`None`) the session: kept in memory, saved, announced.
-    pub fn set_session(&self, tokens: Option<TokenResponse>) {
-        let saved = match &tokens {
-            Some(t) => LocalStorage::set(SESSION_KEY, t),
-            None => {
-                LocalStorage::delete(SESSION_KEY);
-                Ok(())
-            }
-        };
-        if let Err(e) = saved {
-            gloo::console::warn!(format!("session not saved (it ends with this tab): {e}"));
-        }
-        self.adopt(tokens);
+    /// Starts a session with tokens from login or registration, and tells the other tabs.
+    pub fn set_session(&self, tokens: TokenResponse) {
+        let tokens = without_refresh_token(tokens);
+        tabs::set_signed_in_hint(true);
+        tabs::announce(self.inner.channel.as_ref(), &TabMessage::Session { tokens: tokens.clone() });
+        self.adopt(Some(tokens));
     }
 
-    /// Takes a session value without saving it (it came from storage).
+    /// Ends the session here and in the other tabs (the caller tells the server).
+    pub fn end_session(&self) {
+        tabs::set_signed_in_hint(false);
+        tabs::announce(self.inner.channel.as_ref(), &TabMessage::Logout);
+        self.forget();
+    }
+
+    /// Drops the session in this tab only.
+    fn forget(&self) {
+        self.inner.epoch.set(self.inner.epoch.get().wrapping_add(1));
+        self.adopt(None);
+    }
+
     fn adopt(&self, tokens: Option<TokenResponse>) {
+        let tokens = tokens.map(without_refresh_token);
+        if *self.inner.tokens.borrow() == tokens {
+            return;
+        }
         *self.inner.tokens.borrow_mut() = tokens.clone();
         self.inner.on_change.emit(tokens);
     }
 
-    /// Replaces the account details (e.g. after `/api/auth/me`) keeping the tokens.
-    pub fn set_user(&self, user: User) {
-        let current = self.tokens();
-        if let Some(mut t) = current
-            && t.user != user
-        {
-            t.user = user;
-            self.set_session(Some(t));
-        }
-    }
-
-    /// Follows a change another tab made to the saved session.
-    pub fn sync_from_storage(&self) {
-        let stored = stored_session();
-        if stored != self.tokens() {
-            self.adopt(stored);
-        }
-    }
-
     /// [`request`] with the session's bearer token. A 401 renews the tokens (once, shared with
-    /// concurrent callers) and retries; if the server refuses the renewal the session ends.
+    /// concurrent callers and other tabs) and retries; if the server refuses the renewal the
+    /// session ends.
     pub async fn send<B, T>(&self, method: Method, path: &str, body: Option<&B>) -> Result<T, ApiError>
     where
         B: Serialize + ?Sized,
@@ -300,10 +386,10 @@ impl Api {
         if !matches!(&first, Err(e) if e.status() == Some(401)) {
             return first;
         }
-        match self.renew_after(&used).await {
+        match self.renew(Some(used)).await {
             Renewal::Renewed => request(method, path, body, self.access_token().as_deref()).await,
             Renewal::Rejected => {
-                self.set_session(None);
+                self.end_session();
                 self.inner.on_expired.emit(());
                 first
             }
@@ -316,18 +402,23 @@ impl Api {
         self.send(Method::GET, path, NO_BODY).await
     }
 
-    async fn renew_after(&self, failed_access_token: &str) -> Renewal {
-        // Someone (a concurrent request, or another tab) may have renewed already.
-        if self.access_token().is_some_and(|t| t != failed_access_token) {
+    /// Whether the tokens in hand are newer than `stale` (the access token that failed, or
+    /// none when restoring).
+    fn fresher_than(&self, stale: Option<&str>) -> bool {
+        match (self.access_token(), stale) {
+            (Some(now), Some(stale)) => now != stale,
+            (Some(_), None) => true,
+            (None, _) => false,
+        }
+    }
+
+    /// Gets a new access token, unless someone (a concurrent request here, another tab)
+    /// already did. `stale`: the access token the server refused, `None` when restoring.
+    async fn renew(&self, stale: Option<String>) -> Renewal {
+        if self.fresher_than(stale.as_deref()) {
             return Renewal::Renewed;
         }
-        if let Some(stored) = stored_session()
-            && stored.access_token != failed_access_token
-        {
-            self.adopt(Some(stored));
-            return Renewal::Renewed;
-        }
-        if self.tokens().is_none() {
+        if stale.is_some() && self.tokens().is_none() {
             return Renewal::LoggedOut;
         }
         let promise = {
@@ -338,9 +429,14 @@ impl Api {
                     let this = self.clone();
                     // future_to_promise only polls on a later microtask, after this borrow ends.
                     let p = future_to_promise(async move {
-                        let outcome = this.renew_now().await;
+                        let worker = this.clone();
+                        let outcome =
+                            tabs::exclusively(
+                                move || async move { worker.renew_locked(stale).await.to_js() },
+                            )
+                            .await;
                         *this.inner.renewing.borrow_mut() = None;
-                        Ok(outcome.to_js())
+                        Ok(outcome)
                     });
                     *slot = Some(p.clone());
                     p
@@ -353,31 +449,43 @@ impl Api {
         }
     }
 
-    async fn renew_now(&self) -> Renewal {
-        let Some(refresh_token) = self.tokens().map(|t| t.refresh_token) else { return Renewal::LoggedOut };
-        let body = RefreshRequest { refresh_token: refresh_token.clone() };
+    /// The refresh itself, run while holding the cross-tab refresh lock.
+    async fn renew_locked(&self, stale: Option<String>) -> Renewal {
+        // The tab that held the lock before us may have refreshed already: its broadcast can
+        // arrive just after the lock does, so give it a moment before spending the cookie's
+        // token (presenting a token another tab already rotated would revoke the session).
+        for wait in [0, 150] {
+            if wait > 0 {
+                tabs::sleep(wait).await;
+            }
+            if self.fresher_than(stale.as_deref()) {
+                return Renewal::Renewed;
+            }
+        }
+        if stale.is_some() && self.tokens().is_none() {
+            return Renewal::LoggedOut;
+        }
+        let epoch = self.inner.epoch.get();
+        let body = RefreshRequest { refresh_token: None };
         let answer = request::<_, TokenResponse>(Method::POST, "/api/auth/refresh", Some(&body), None).await;
-        if self.tokens().is_none() {
+        if self.inner.epoch.get() != epoch {
             // Logged out while the refresh was in flight: do not log back in.
             return Renewal::LoggedOut;
         }
         match answer {
             Ok(tokens) => {
-                self.set_session(Some(tokens));
+                self.set_session(tokens);
                 Renewal::Renewed
             }
             // 429 and 5xx say nothing about the token; only a 4xx refusal ends the session.
             Err(ApiError::Problem(p)) if (400..500).contains(&p.status) && p.status != 429 => {
-                match stored_session() {
-                    // Another tab used the refresh token first and saved the successor.
-                    Some(stored) if stored.refresh_token != refresh_token => {
-                        self.adopt(Some(stored));
-                        Renewal::Renewed
-                    }
-                    _ => Renewal::Rejected,
-                }
+                Renewal::Rejected
             }
             Err(_) => Renewal::Unreachable,
         }
     }
+}
+
+fn upgrade(weak: &Weak<Inner>) -> Option<Api> {
+    weak.upgrade().map(|inner| Api { inner })
 }

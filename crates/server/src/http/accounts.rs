@@ -1,6 +1,11 @@
 //! `/api/auth/*`: register, log in, refresh, log out, who am I.
+//!
+//! Besides the JSON body (for API clients), register, login and refresh put the refresh token
+//! in an HttpOnly cookie scoped to `/api/auth`, so the SPA never holds it where scripts can
+//! read it; refresh and logout accept it from there.
 
-use actix_web::{HttpResponse, get, post};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, post};
 use retail_api_types::{LoginRequest, Problem, RefreshRequest, RegisterRequest, TokenResponse, User};
 
 use super::auth::AuthUser;
@@ -16,7 +21,8 @@ use crate::state::State;
     tag = "accounts",
     request_body = RegisterRequest,
     responses(
-        (status = 201, description = "Account created; tokens for its first session", body = TokenResponse),
+        (status = 201, description = "Account created; tokens for its first session", body = TokenResponse,
+            headers(("Set-Cookie" = String, description = "`retail_refresh=<refresh token>; HttpOnly; SameSite=Strict; Path=/api/auth; Max-Age=<refresh_expires_in>` (plus `Secure` over TLS): the refresh token again, for browsers"))),
         (status = 409, description = "Email already registered", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid email, password or name", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts from this client", body = Problem, content_type = "application/problem+json"),
@@ -24,9 +30,13 @@ use crate::state::State;
     )
 )]
 #[post("/register")]
-pub async fn register(state: State, body: Json<RegisterRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn register(
+    state: State,
+    req: HttpRequest,
+    body: Json<RegisterRequest>,
+) -> Result<HttpResponse, ApiError> {
     let tokens = accounts::register(&state, body.0).await?;
-    Ok(HttpResponse::Created().json(tokens))
+    Ok(HttpResponse::Created().insert_header(set_refresh_cookie(&req, &tokens)).json(tokens))
 }
 
 /// Log in with email and password.
@@ -34,45 +44,79 @@ pub async fn register(state: State, body: Json<RegisterRequest>) -> Result<HttpR
     tag = "accounts",
     request_body = LoginRequest,
     responses(
-        (status = 200, description = "Tokens for a new session", body = TokenResponse),
+        (status = 200, description = "Tokens for a new session", body = TokenResponse,
+            headers(("Set-Cookie" = String, description = "`retail_refresh=<refresh token>; HttpOnly; SameSite=Strict; Path=/api/auth; Max-Age=<refresh_expires_in>` (plus `Secure` over TLS): the refresh token again, for browsers"))),
         (status = 401, description = "Wrong email or password", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts for this account or from this client; see Retry-After", body = Problem, content_type = "application/problem+json"),
         (status = "4XX", description = "Other client errors", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/login")]
-pub async fn login(state: State, body: Json<LoginRequest>) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(accounts::login(&state, body.0).await?))
+pub async fn login(
+    state: State,
+    req: HttpRequest,
+    body: Json<LoginRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let client = super::client_ip(&req);
+    let tokens = accounts::login(&state, body.0, client).await?;
+    Ok(HttpResponse::Ok().insert_header(set_refresh_cookie(&req, &tokens)).json(tokens))
 }
 
 /// Exchange a refresh token for new tokens (the refresh token is single-use).
+///
+/// The token comes from the body, or, when the body has none (`{}`), from the
+/// `retail_refresh` cookie. Presenting a token that was already rotated out revokes its session.
 #[utoipa::path(
     tag = "accounts",
     request_body = RefreshRequest,
+    params(("retail_refresh" = Option<String>, Cookie, description = "Refresh token set by login, register or refresh; used when the body has none")),
     responses(
-        (status = 200, description = "New tokens", body = TokenResponse),
-        (status = 401, description = "Refresh token invalid, expired, used or revoked", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "New tokens", body = TokenResponse,
+            headers(("Set-Cookie" = String, description = "`retail_refresh=<refresh token>; HttpOnly; SameSite=Strict; Path=/api/auth; Max-Age=<refresh_expires_in>` (plus `Secure` over TLS): the refresh token again, for browsers"))),
+        (status = 401, description = "Refresh token missing, invalid, expired, used or revoked", body = Problem, content_type = "application/problem+json"),
         (status = "4XX", description = "Other client errors", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/refresh")]
-pub async fn refresh(state: State, body: Json<RefreshRequest>) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(accounts::refresh(&state, body.0.refresh_token).await?))
+pub async fn refresh(
+    state: State,
+    req: HttpRequest,
+    body: Json<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let token = body
+        .0
+        .refresh_token
+        .or_else(|| refresh_cookie(&req))
+        .ok_or(ApiError::Unauthorized("no refresh token in the body or the cookie"))?;
+    let tokens = accounts::refresh(&state, token).await?;
+    Ok(HttpResponse::Ok().insert_header(set_refresh_cookie(&req, &tokens)).json(tokens))
 }
 
 /// End the current session: its access and refresh tokens stop working at once.
+///
+/// The session is the bearer token's; without a valid one, the `retail_refresh` cookie's (a
+/// browser whose access token expired). The cookie is cleared either way.
 #[utoipa::path(
     tag = "accounts",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("refresh_cookie" = [])),
     responses(
-        (status = 204, description = "Session revoked"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 204, description = "Session revoked",
+            headers(("Set-Cookie" = String, description = "Clears `retail_refresh` (`Max-Age=0`)"))),
+        (status = 401, description = "Neither a valid token nor a refresh cookie", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/logout")]
-pub async fn logout(state: State, who: AuthUser) -> Result<HttpResponse, ApiError> {
-    accounts::logout(&state, who.session_id).await?;
-    Ok(HttpResponse::NoContent().finish())
+pub async fn logout(
+    state: State,
+    req: HttpRequest,
+    who: Result<AuthUser, ApiError>,
+) -> Result<HttpResponse, ApiError> {
+    match (who, refresh_cookie(&req)) {
+        (Ok(who), _) => accounts::logout(&state, who.session_id).await?,
+        (Err(_), Some(token)) => accounts::logout_by_refresh_token(&state, token).await?,
+        (Err(e), None) => return Err(e),
+    }
+    Ok(HttpResponse::NoContent().insert_header(clear_refresh_cookie(&req)).finish())
 }
 
 /// The account behind the token.
@@ -86,5 +130,37 @@ pub async fn logout(state: State, who: AuthUser) -> Result<HttpResponse, ApiErro
 )]
 #[get("/me")]
 pub async fn me(state: State, who: AuthUser) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(users::me(&state, &who).await?))
+    Ok(HttpResponse::Ok().json(users::me(&state, &who.caller()).await?))
+}
+
+/// Name of the cookie holding the refresh token.
+pub const REFRESH_COOKIE: &str = "retail_refresh";
+
+/// The refresh token from the `retail_refresh` cookie, if sent and not empty.
+fn refresh_cookie(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get_all(header::COOKIE)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == REFRESH_COOKIE)
+        .map(|(_, value)| value.trim_matches('"').to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+fn cookie_header(req: &HttpRequest, value: &str, max_age: i64) -> (header::HeaderName, String) {
+    // Secure only over TLS: a plain-HTTP dev server would otherwise never get it back.
+    let secure = if req.connection_info().scheme() == "https" { "; Secure" } else { "" };
+    let cookie = format!(
+        "{REFRESH_COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/api/auth; Max-Age={max_age}{secure}"
+    );
+    (header::SET_COOKIE, cookie)
+}
+
+fn set_refresh_cookie(req: &HttpRequest, tokens: &TokenResponse) -> (header::HeaderName, String) {
+    cookie_header(req, &tokens.refresh_token, tokens.refresh_expires_in)
+}
+
+fn clear_refresh_cookie(req: &HttpRequest) -> (header::HeaderName, String) {
+    cookie_header(req, "", 0)
 }

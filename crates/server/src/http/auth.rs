@@ -5,10 +5,10 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use chrono::Utc;
-use retail_domain::UserId;
 use retail_domain::account::{Permission, Role};
+use retail_domain::{Caller, UserId};
 
 use crate::error::ApiError;
 use crate::service::accounts::session_user;
@@ -32,6 +32,11 @@ impl AuthUser {
     /// 403 unless the caller's role grants `p`.
     pub fn require(&self, p: Permission) -> Result<(), ApiError> {
         if self.role.allows(p) { Ok(()) } else { Err(ApiError::Forbidden) }
+    }
+
+    /// The caller as use cases know it.
+    pub fn caller(&self) -> Caller {
+        Caller::user(self.id, self.role)
     }
 }
 
@@ -64,11 +69,24 @@ fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
         .ok_or_else(|| ApiError::Internal("application state missing".into()))
 }
 
+/// Authenticates the request and checks that its role grants `p`: 401, then 403. Used by
+/// middleware that must refuse a caller before its body or query is read.
+pub async fn authorize(req: &HttpRequest, p: Permission) -> Result<AuthUser, ApiError> {
+    let token = bearer(req)?.ok_or(ApiError::Unauthorized("missing bearer token"))?;
+    let user = authenticate(state_of(req)?, token).await?;
+    user.require(p)?;
+    Ok(user)
+}
+
 impl FromRequest for AuthUser {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        // Already authenticated by a middleware (see `authorize`) for this request.
+        if let Some(user) = req.extensions().get::<AuthUser>().cloned() {
+            return Box::pin(std::future::ready(Ok(user)));
+        }
         let token = bearer(req);
         let state = state_of(req);
         Box::pin(async move {

@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use retail_api_types::{CategoryCount, Problem, Product, ProductList, ProductQuery};
 use retail_domain::ProductId;
 
-use super::auth::MaybeAuthUser;
+use super::auth::{AuthUser, MaybeAuthUser};
 use super::extract::Query;
 use crate::error::ApiError;
 use crate::service::catalog::{self, ListRequest, Listed, etag_matches, product_etag};
@@ -33,6 +33,7 @@ fn not_modified(etag: &str) -> HttpResponse {
         (status = 400, description = "Unreadable query parameter", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Out-of-range page, unknown sort", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "include_inactive without a token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "include_inactive by a caller who does not manage the catalog", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "include_inactive without catalog rights", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -43,7 +44,7 @@ pub async fn list_products(
     q: Query<ProductQuery>,
     viewer: MaybeAuthUser,
 ) -> Result<HttpResponse, ApiError> {
-    let list = ListRequest::parse(&q.0, viewer.0.as_ref())?;
+    let list = ListRequest::parse(&q.0, viewer.0.as_ref().map(AuthUser::caller).as_ref())?;
     Ok(match catalog::list(&state, list, if_none_match(&req)).await? {
         Listed::NotModified(etag) => not_modified(&etag),
         Listed::Page(etag, body) => HttpResponse::Ok()
@@ -72,7 +73,9 @@ pub async fn get_product(
     id: web::Path<i64>,
     viewer: MaybeAuthUser,
 ) -> Result<HttpResponse, ApiError> {
-    let p = catalog::get(&state, ProductId(id.into_inner()), viewer.0.as_ref()).await?;
+    let p =
+        catalog::get(&state, ProductId(id.into_inner()), viewer.0.as_ref().map(AuthUser::caller).as_ref())
+            .await?;
     let etag = product_etag(&p);
     if etag_matches(if_none_match(&req).as_deref(), &etag) {
         return Ok(not_modified(&etag));

@@ -87,8 +87,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         detail: format!("request body is not valid JSON: {e}"),
         errors: Vec::new(),
     };
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    let mut raw: serde_json::Value = serde_json::from_slice(bytes).map_err(malformed)?;
+    integral_floats_to_integers(&mut raw);
+    serde_path_to_error::deserialize(raw).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         match inner.classify() {
@@ -97,9 +98,29 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             }
             _ => malformed(inner),
         }
-    })?;
-    de.end().map_err(malformed)?;
-    Ok(value)
+    })
+}
+
+/// JSON has one number type: `5.0` is the integer 5 to JSON Schema and to most clients'
+/// serialisers, so integer fields accept it. A float with a fraction stays a type error.
+fn integral_floats_to_integers(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && (-9.0e15..=9.0e15).contains(&f)
+            {
+                // exact: every integer of this size is representable as f64 and i64
+                #[expect(clippy::cast_possible_truncation, reason = "range-checked integral value")]
+                let i = f as i64;
+                *v = Value::from(i);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_floats_to_integers),
+        Value::Object(map) => map.values_mut().for_each(integral_floats_to_integers),
+        _ => {}
+    }
 }
 
 /// A query string. Wrong types or out-of-range numbers: 400 `invalid_query` naming the
@@ -162,6 +183,19 @@ pub fn path_error(err: actix_web::error::PathError, _: &HttpRequest) -> actix_we
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integral_floats_are_integers_and_fractions_are_not() {
+        #[derive(serde::Deserialize, Debug)]
+        struct B {
+            n: i64,
+        }
+        assert_eq!(parse_json::<B>(br#"{"n": -5.0}"#).unwrap().n, -5);
+        assert_eq!(parse_json::<B>(br#"{"n": 1e3}"#).unwrap().n, 1000);
+        let e = parse_json::<B>(br#"{"n": 1.5}"#).unwrap_err();
+        assert_eq!(e.code(), "validation_failed");
+        assert_eq!(parse_json::<B>(br#"{"n": 5} x"#).unwrap_err().code(), "malformed_json");
+    }
     use serde::Deserialize;
 
     #[derive(Debug, Deserialize)]

@@ -87,6 +87,24 @@ impl Metrics {
     }
 }
 
+/// The method as a label: the standard ones by name, anything a client made up as `other`,
+/// so that no client can grow the label set.
+fn method_label(m: &actix_web::http::Method) -> &'static str {
+    use actix_web::http::Method;
+    const KNOWN: [(Method, &str); 9] = [
+        (Method::GET, "GET"),
+        (Method::HEAD, "HEAD"),
+        (Method::POST, "POST"),
+        (Method::PUT, "PUT"),
+        (Method::PATCH, "PATCH"),
+        (Method::DELETE, "DELETE"),
+        (Method::OPTIONS, "OPTIONS"),
+        (Method::TRACE, "TRACE"),
+        (Method::CONNECT, "CONNECT"),
+    ];
+    KNOWN.iter().find(|(k, _)| k == m).map_or("other", |(_, name)| name)
+}
+
 /// Middleware: counts and times every request under its route template.
 pub async fn track(
     req: ServiceRequest,
@@ -102,7 +120,21 @@ pub async fn track(
             Err(e) => (None, e.as_response_error().status_code().as_u16()),
         };
         let route = route.unwrap_or_else(|| "unmatched".into());
-        m.observe(method.as_str(), &route, status, start.elapsed().as_secs_f64());
+        m.observe(method_label(&method), &route, status, start.elapsed().as_secs_f64());
     }
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::http::Method;
+
+    use super::method_label;
+
+    #[test]
+    fn made_up_methods_become_one_label() {
+        assert_eq!(method_label(&Method::PATCH), "PATCH");
+        assert_eq!(method_label(&Method::from_bytes(b"BREW").unwrap()), "other");
+        assert_eq!(method_label(&Method::from_bytes("X".repeat(8000).as_bytes()).unwrap()), "other");
+    }
 }

@@ -5,7 +5,10 @@ pub mod accounts;
 pub mod admin;
 pub mod auth;
 pub mod catalog;
+pub mod client;
 pub mod extract;
+pub mod idempotency;
+pub mod methods;
 pub mod metrics;
 pub mod ops;
 pub mod request_id;
@@ -17,23 +20,26 @@ use std::time::Duration;
 use actix_governor::{
     Governor, GovernorConfig, GovernorConfigBuilder, KeyExtractor, SimpleKeyExtractionError,
 };
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
-use actix_web::middleware::{Condition, Next};
-use actix_web::{Error, HttpResponse, HttpResponseBuilder, web};
+use actix_web::middleware::{Condition, Next, from_fn};
+use actix_web::{Error, HttpMessage, HttpResponse, HttpResponseBuilder, ResponseError, web};
 use governor::NotUntil;
 use governor::clock::{Clock, DefaultClock, QuantaInstant};
 use governor::middleware::NoOpMiddleware;
+use retail_domain::account::Permission;
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::config::LimitSettings;
 use crate::error::{ApiError, problem_response};
 
-/// Rate-limit key: the client's IP address (the TCP peer; a proxy in front would need
-/// a trusted forwarded header instead).
+pub use client::client_ip;
+
+/// Rate-limit key: the client's IP address (the TCP peer, or the address a trusted proxy
+/// forwarded: see [`client_ip`]).
 #[derive(Clone)]
 pub struct ClientIp {
     name: &'static str,
@@ -45,8 +51,7 @@ impl KeyExtractor for ClientIp {
     type KeyExtractionError = SimpleKeyExtractionError<&'static str>;
 
     fn extract(&self, req: &ServiceRequest) -> Result<IpAddr, Self::KeyExtractionError> {
-        req.peer_addr()
-            .map(|a| a.ip())
+        client_ip(req.request())
             .ok_or_else(|| SimpleKeyExtractionError::new("cannot determine the client address"))
     }
 
@@ -136,6 +141,7 @@ pub fn api_routes(l: &Limiters) -> impl FnOnce(&mut ServiceConfig) + use<> {
                 .service(catalog::list_categories)
                 .service(
                     scope::scope("/admin")
+                        .wrap(from_fn(authorize_admin))
                         .service(admin::create_product)
                         .service(admin::update_product)
                         .service(admin::adjust_stock)
@@ -147,6 +153,45 @@ pub fn api_routes(l: &Limiters) -> impl FnOnce(&mut ServiceConfig) + use<> {
                 .default_service(web::to(api_not_found)),
         );
     }
+}
+
+/// The permission each `/api/admin` route needs, by method and path template. The admin
+/// scope's middleware checks it before the handler reads any body or query, so a caller
+/// without rights learns nothing about the input a route expects. (The service layer checks
+/// again; a unit test keeps this table in step with the routes.)
+const ADMIN_PERMISSIONS: &[(&str, &str, Permission)] = &[
+    ("POST", "/api/admin/products", Permission::ManageCatalog),
+    ("PATCH", "/api/admin/products/{id}", Permission::ManageCatalog),
+    ("POST", "/api/admin/products/{id}/stock", Permission::ManageCatalog),
+    ("GET", "/api/admin/products/{id}/stock-movements", Permission::ViewStockLedger),
+    ("GET", "/api/admin/users", Permission::ManageUsers),
+    ("PUT", "/api/admin/users/{id}/role", Permission::ManageUsers),
+    ("GET", "/api/admin/audit", Permission::ViewAudit),
+];
+
+/// The permission `method path` needs under `/api/admin`; `None` for no such route.
+pub fn admin_permission(method: &Method, path: &str) -> Option<Permission> {
+    ADMIN_PERMISSIONS
+        .iter()
+        .find(|(m, template, _)| *m == method.as_str() && methods::template_matches(template, path))
+        .map(|(_, _, p)| *p)
+}
+
+/// Middleware on `/api/admin`: authenticates and checks the route's permission first (401,
+/// 403); the authenticated caller is left in the request for the handler's [`auth::AuthUser`].
+async fn authorize_admin(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    if let Some(p) = admin_permission(req.method(), req.path()) {
+        match auth::authorize(req.request(), p).await {
+            Ok(user) => {
+                req.extensions_mut().insert(user);
+            }
+            Err(e) => return Ok(req.into_response(e.error_response()).map_into_right_body()),
+        }
+    }
+    Ok(next.call(req).await?.map_into_left_body())
 }
 
 /// Operational routes at the root.
@@ -177,4 +222,39 @@ pub async fn security_headers(
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_admin_operation_has_a_permission_and_nothing_else_does() {
+        let m = metrics::Metrics::new().unwrap();
+        let limiters = Limiters::new(&LimitSettings::default(), &m).unwrap();
+        let doc = crate::openapi::document(&limiters);
+        let mut admin_ops = 0;
+        for (path, item) in &doc.paths.paths {
+            let concrete = path.replace("{id}", "7");
+            for (method, op) in [
+                (Method::GET, &item.get),
+                (Method::POST, &item.post),
+                (Method::PUT, &item.put),
+                (Method::PATCH, &item.patch),
+                (Method::DELETE, &item.delete),
+            ] {
+                if op.is_none() {
+                    continue;
+                }
+                let p = admin_permission(&method, &concrete);
+                if path.starts_with("/api/admin/") {
+                    admin_ops += 1;
+                    assert!(p.is_some(), "{method} {path} has no entry in ADMIN_PERMISSIONS");
+                } else {
+                    assert!(p.is_none(), "{method} {path}");
+                }
+            }
+        }
+        assert_eq!(admin_ops, ADMIN_PERMISSIONS.len(), "a table entry names no route");
+    }
 }

@@ -62,7 +62,8 @@ impl RootSpanBuilder for RetailRootSpan {
             http.method = %request.method(),
             http.route = %route,
             http.target = %request.uri().path(),
-            http.client_ip = %request.connection_info().realip_remote_addr().unwrap_or(""),
+            // the peer, or what a trusted proxy forwarded; never a header anyone can send
+            http.client_ip = %super::client_ip(request.request()).map(|ip| ip.to_string()).unwrap_or_default(),
             http.status_code = tracing::field::Empty,
             otel.status_code = tracing::field::Empty,
             exception.message = tracing::field::Empty,

@@ -1,12 +1,21 @@
 //! Serves the built SPA: assets from `dist/`, `index.html` for `/` and for every client-side
 //! route, with a Content-Security-Policy that allows only this origin's scripts and WASM.
+//!
+//! `index.html` is `no-cache` (always revalidated); Trunk's content-hashed files never change
+//! under their name, so they are cached for a year as `immutable`. `make spa` writes `.br` and
+//! `.gz` siblings of them, which actix-files (`Files::try_compressed`) serves to clients that
+//! accept them, with `Content-Encoding` set, so the `Compress` middleware leaves them alone.
 
 use std::path::Path;
 use std::sync::Arc;
 
-use actix_web::http::header;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::Next;
 use actix_web::web::Bytes;
-use actix_web::{HttpResponse, web};
+use actix_web::{Error, HttpResponse, web};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest, Sha256};
@@ -65,6 +74,43 @@ pub async fn index(spa: web::Data<SpaIndex>) -> HttpResponse {
     spa.respond()
 }
 
+/// `Cache-Control` of a content-hashed file: it never changes under its name.
+pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// Whether the last path segment is a Trunk output named by content hash:
+/// `retail-frontend-<hash>.js`, `retail-frontend-<hash>_bg.wasm`, `style-<hash>.css` (and
+/// their `.br`/`.gz` siblings). The hash is hexadecimal, at least 8 digits.
+pub fn is_hashed_asset(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let Some((stem, _ext)) = name.split_once('.') else { return false };
+    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
+    let Some((_, hash)) = stem.rsplit_once('-') else { return false };
+    hash.len() >= 8 && hash.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Wraps the static-file service: hashed files served successfully get [`IMMUTABLE`] and
+/// `Vary: Accept-Encoding` (a precompressed sibling may answer the next client). Responses
+/// that set their own `Cache-Control` (the `index.html` fallback) are left as they are.
+pub async fn asset_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let hashed = is_hashed_asset(req.path());
+    let mut res = next.call(req).await?;
+    let ok = res.status().is_success() || res.status() == StatusCode::NOT_MODIFIED;
+    let h = res.headers_mut();
+    if hashed && ok && !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE));
+        let varies = h.get_all(header::VARY).any(|v| {
+            v.to_str().is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("accept-encoding")))
+        });
+        if !varies {
+            h.append(header::VARY, HeaderValue::from_static("accept-encoding"));
+        }
+    }
+    Ok(res)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,5 +123,21 @@ mod tests {
         assert!(csp.contains(&format!("'sha256-{expected}'")), "{csp}");
         assert!(!csp.contains("script-src 'self' 'unsafe-inline'"));
         assert!(csp.contains("frame-ancestors 'none'"));
+    }
+
+    #[test]
+    fn trunk_output_names_are_recognised_as_hashed() {
+        for hashed in [
+            "/retail-frontend-3f9c2a1b7d4e5f60.js",
+            "/retail-frontend-3f9c2a1b7d4e5f60_bg.wasm",
+            "/style-0a1b2c3d4e5f6789.css",
+            "/retail-frontend-3f9c2a1b7d4e5f60_bg.wasm.br",
+            "/style-0a1b2c3d4e5f6789.css.gz",
+        ] {
+            assert!(is_hashed_asset(hashed), "{hashed}");
+        }
+        for plain in ["/", "/index.html", "/app.js", "/products/7", "/style.css", "/my-page", "/a-b-c.js"] {
+            assert!(!is_hashed_asset(plain), "{plain}");
+        }
     }
 }

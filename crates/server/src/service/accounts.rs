@@ -1,5 +1,7 @@
 //! Registration, login, token refresh, logout.
 
+use std::net::IpAddr;
+
 use chrono::{DateTime, Utc};
 use retail_api_types::{LoginRequest, RegisterRequest, TokenResponse};
 use retail_domain::account::{Email, Password, Role, display_name};
@@ -9,13 +11,13 @@ use retail_store::repo::{audit, sessions, users};
 use retail_store::{Conn, StoreError};
 use serde_json::json;
 
-use super::{blocking, user_dto};
+use super::user_dto;
 use crate::auth::{self, TokenKeys};
-use crate::error::ApiError;
-use crate::state::AppState;
+use crate::service::ServiceError;
+use crate::state::{AccountLimiter, AppState};
 
 /// Creates a customer account (whatever the request says about roles) and logs it in.
-pub async fn register(state: &AppState, req: RegisterRequest) -> Result<TokenResponse, ApiError> {
+pub async fn register(state: &AppState, req: RegisterRequest) -> Result<TokenResponse, ServiceError> {
     let mut errs = ValidationErrors::default();
     let email = errs.check(Email::parse(&req.email));
     let password = email.as_ref().and_then(|e| errs.check(Password::parse(&req.password, e)));
@@ -25,9 +27,9 @@ pub async fn register(state: &AppState, req: RegisterRequest) -> Result<TokenRes
     };
     let (email, password, name) = errs.finish(|| Some((email?, password?, name?)))?;
 
-    let hash = blocking(move || auth::hash_password(password.expose())).await??;
+    let hash = state.hasher.hash(password.expose().to_owned()).await?;
     let now = Utc::now();
-    let tokens = state.db.write(move |c| -> Result<_, ApiError> {
+    let tokens = state.db.write(move |c| -> Result<_, ServiceError> {
         let user = users::insert(
             c,
             &NewUserRow {
@@ -40,7 +42,7 @@ pub async fn register(state: &AppState, req: RegisterRequest) -> Result<TokenRes
             },
         )
         .map_err(|e| match e {
-            StoreError::Unique(_) => ApiError::Conflict {
+            StoreError::Unique(_) => ServiceError::Conflict {
                 code: "email_taken",
                 detail: "an account with this email already exists".into(),
             },
@@ -63,35 +65,35 @@ pub async fn register(state: &AppState, req: RegisterRequest) -> Result<TokenRes
     open_session(state, user, now).await
 }
 
-/// Verifies credentials and opens a session. Throttled per account; an unknown email costs
-/// the same time as a wrong password.
-pub async fn login(state: &AppState, req: LoginRequest) -> Result<TokenResponse, ApiError> {
+/// Verifies credentials and opens a session. Failures are throttled per account and client
+/// address; an unknown email costs the same time as a wrong password.
+pub async fn login(
+    state: &AppState,
+    req: LoginRequest,
+    client: Option<IpAddr>,
+) -> Result<TokenResponse, ServiceError> {
     let email = Email::parse(&req.email)?;
     if req.password.len() > 4 * Password::MAX_LEN {
         // no account can have such a password: refuse without spending a hash on it
-        return Err(ApiError::InvalidCredentials);
+        return Err(ServiceError::InvalidCredentials);
     }
-    if let Err(e) = state.login_limiter.check(email.as_str()) {
+    let throttle_key = AccountLimiter::key(email.as_str(), client);
+    if let Err(e) = state.login_limiter.check(&throttle_key) {
         state.metrics.logins.with_label_values(&["throttled"]).inc();
         return Err(e);
     }
     let lookup = email.as_str().to_owned();
     let user = state.db.read(move |c| users::by_email(c, &lookup)).await?;
     let password = req.password;
-    let verified = blocking(move || match user {
-        Some(u) if auth::verify_password(&password, &u.password_hash) => Some(u),
-        Some(_) => None,
-        None => {
-            auth::burn_verification(&password);
-            None
-        }
-    })
-    .await?;
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let verified = if state.hasher.verify(password, stored).await? { user } else { None };
     let Some(user) = verified else {
+        state.login_limiter.failed(&throttle_key);
         state.metrics.logins.with_label_values(&["invalid"]).inc();
         tracing::info!(email = email.as_str(), "login refused");
-        return Err(ApiError::InvalidCredentials);
+        return Err(ServiceError::InvalidCredentials);
     };
+    state.login_limiter.succeeded(&throttle_key);
     state.metrics.logins.with_label_values(&["success"]).inc();
     open_session(state, user, Utc::now()).await
 }
@@ -100,7 +102,7 @@ async fn open_session(
     state: &AppState,
     user: UserRow,
     now: DateTime<Utc>,
-) -> Result<TokenResponse, ApiError> {
+) -> Result<TokenResponse, ServiceError> {
     let dto = user_dto(user)?;
     let sid = uuid::Uuid::new_v4().to_string();
     let (refresh, refresh_hash) = auth::new_refresh_token();
@@ -109,11 +111,12 @@ async fn open_session(
         user_id: dto.id.get(),
         refresh_hash,
         created_at: now,
-        expires_at: now + state.tokens.refresh_ttl,
+        expires_at: state.tokens.session_expiry(now, now),
         revoked_at: None,
     };
-    state.db.write(move |c| sessions::insert(c, &row)).await.map_err(ApiError::from)?;
-    token_response(&state.tokens, dto, &sid, refresh, now)
+    let expires = row.expires_at;
+    state.db.write(move |c| sessions::insert(c, &row)).await.map_err(ServiceError::from)?;
+    token_response(&state.tokens, dto, &sid, refresh, now, expires)
 }
 
 fn token_response(
@@ -122,47 +125,114 @@ fn token_response(
     sid: &str,
     refresh_token: String,
     now: DateTime<Utc>,
-) -> Result<TokenResponse, ApiError> {
+    session_expires: DateTime<Utc>,
+) -> Result<TokenResponse, ServiceError> {
     Ok(TokenResponse {
         access_token: keys.issue(user.id, user.role, sid, now)?,
         token_type: "Bearer".into(),
         expires_in: keys.access_ttl.num_seconds(),
         refresh_token,
-        refresh_expires_in: keys.refresh_ttl.num_seconds(),
+        refresh_expires_in: (session_expires - now).num_seconds().max(0),
         user,
     })
 }
 
-/// Exchanges a refresh token for new tokens; the old refresh token stops working.
-pub async fn refresh(state: &AppState, token: String) -> Result<TokenResponse, ApiError> {
+/// What presenting a refresh token found.
+enum Refreshed {
+    /// A live session: rotated.
+    Rotated(String, Box<UserRow>, DateTime<Utc>),
+    /// Unknown, expired or revoked.
+    Invalid,
+    /// A token already rotated out: someone holds a copy, so the session was revoked.
+    Reused,
+}
+
+/// Exchanges a refresh token for new tokens; the old refresh token stops working, and
+/// presenting it again revokes the whole session (RFC 9700 reuse detection). Refreshing
+/// never extends a session past its absolute lifetime.
+pub async fn refresh(state: &AppState, token: String) -> Result<TokenResponse, ServiceError> {
     if token.is_empty() || token.len() > 256 {
-        return Err(ApiError::invalid("refresh_token", "is not a refresh token"));
+        return Err(ServiceError::invalid("refresh_token", "is not a refresh token"));
     }
     let presented = auth::refresh_hash(&token);
     let (next, next_hash) = auth::new_refresh_token();
     let now = Utc::now();
-    let expires = now + state.tokens.refresh_ttl;
-    let (session, user) = state
+    let keys = state.tokens.clone_lifetimes();
+    // The outcome is returned, not raised: revoking a reused token's session must commit.
+    let outcome = state
         .db
-        .write(move |c| -> Result<_, ApiError> {
-            let unauthorized = || ApiError::Unauthorized("refresh token is invalid, expired or revoked");
-            let s = sessions::by_refresh_hash(c, &presented)?.ok_or_else(unauthorized)?;
+        .write(move |c| -> Result<_, ServiceError> {
+            let Some(s) = sessions::by_refresh_hash(c, &presented)? else {
+                let Some(sid) = sessions::retired_session(c, &presented)? else {
+                    return Ok(Refreshed::Invalid);
+                };
+                if sessions::revoke(c, &sid, now)? {
+                    audit::record(
+                        c,
+                        &audit::AuditEvent {
+                            actor_id: None,
+                            action: "session.refresh_token_reused",
+                            entity_type: "session",
+                            entity_id: sid.clone(),
+                            detail: json!({ "revoked": true }),
+                        },
+                        now,
+                    )?;
+                    tracing::warn!(session_id = %sid, "rotated-out refresh token presented; session revoked");
+                }
+                return Ok(Refreshed::Reused);
+            };
             if s.revoked_at.is_some() || s.expires_at <= now {
-                return Err(unauthorized());
+                return Ok(Refreshed::Invalid);
             }
-            let user = users::by_id(c, s.user_id)?.ok_or_else(unauthorized)?;
-            sessions::rotate(c, &s.id, &next_hash, expires)?;
-            Ok((s, user))
+            let Some(user) = users::by_id(c, s.user_id)? else { return Ok(Refreshed::Invalid) };
+            let expires = keys.session_expiry(s.created_at, now);
+            sessions::rotate(c, &s.id, &presented, &next_hash, expires, now)?;
+            Ok(Refreshed::Rotated(s.id, Box::new(user), expires))
         })
         .await?;
-    token_response(&state.tokens, user_dto(user)?, &session.id, next, now)
+    match outcome {
+        Refreshed::Rotated(session_id, user, expires) => {
+            token_response(&state.tokens, user_dto(*user)?, &session_id, next, now, expires)
+        }
+        Refreshed::Invalid | Refreshed::Reused => {
+            Err(ServiceError::Unauthorized("refresh token is invalid, expired or revoked"))
+        }
+    }
 }
 
 /// Revokes the session behind the caller's token.
-pub async fn logout(state: &AppState, session_id: String) -> Result<(), ApiError> {
+pub async fn logout(state: &AppState, session_id: String) -> Result<(), ServiceError> {
     let now = Utc::now();
     state.db.write(move |c| sessions::revoke(c, &session_id, now)).await?;
     Ok(())
+}
+
+/// Revokes the session a refresh token belongs to (for a browser holding only the refresh
+/// cookie). A token already rotated out names its session too: logging out ends it either
+/// way. Unknown tokens are ignored: there is nothing left to end.
+pub async fn logout_by_refresh_token(state: &AppState, token: String) -> Result<(), ServiceError> {
+    let unknown = ServiceError::Unauthorized("neither a valid access token nor a known refresh cookie");
+    if token.is_empty() || token.len() > 256 {
+        return Err(unknown);
+    }
+    let presented = auth::refresh_hash(&token);
+    let now = Utc::now();
+    let known = state
+        .db
+        .write(move |c| -> Result<_, ServiceError> {
+            let sid = match sessions::by_refresh_hash(c, &presented)? {
+                Some(s) => Some(s.id),
+                None => sessions::retired_session(c, &presented)?,
+            };
+            if let Some(sid) = &sid {
+                sessions::revoke(c, sid, now)?;
+            }
+            Ok(sid.is_some())
+        })
+        .await?;
+    // logging out twice is fine; a cookie that names no session at all is not a credential
+    if known { Ok(()) } else { Err(unknown) }
 }
 
 /// The account and role behind a session, if the session is live.
@@ -170,7 +240,7 @@ pub fn session_user(
     c: &mut Conn,
     sid: &str,
     now: DateTime<Utc>,
-) -> Result<Option<(UserId, Role, String)>, ApiError> {
+) -> Result<Option<(UserId, Role, String)>, ServiceError> {
     let Some((_, user)) = sessions::active_with_user(c, sid, now)? else { return Ok(None) };
     let dto = user_dto(user)?;
     Ok(Some((dto.id, dto.role, dto.email)))

@@ -1,26 +1,28 @@
 //! Catalog reads (with ETags and a version-keyed page cache) and admin writes (with the
 //! stock ledger and the audit log).
 
-use actix_web::web::Bytes;
+use bytes::Bytes;
 use chrono::Utc;
 use retail_api_types::{
     CategoryCount, CreateProductRequest, Product, ProductList, ProductQuery, StockAdjustmentRequest,
     StockAdjustmentResponse, StockMovementList, UpdateProductRequest,
 };
 use retail_domain::account::Permission;
+use retail_domain::caller::Denied;
 use retail_domain::catalog::{
-    NewProduct, NewProductInput, ProductPatch, ProductPatchInput, StockAdjustment, search_query,
+    NewProduct, NewProductInput, ProductPatch, ProductPatchInput, StockAdjustment, StockError, search_query,
 };
 use retail_domain::paging::{PageRequest, ProductSort};
-use retail_domain::{ProductId, ValidationErrors};
+use retail_domain::validation::filter_text;
+use retail_domain::{Caller, ProductId, UserId, ValidationErrors};
 use retail_store::repo::audit::{self, AuditEvent};
 use retail_store::repo::products::{self, ProductFilter};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::{movement_dto, pagination, product_dto};
-use crate::error::ApiError;
-use crate::http::auth::AuthUser;
+use super::idempotency::{IdempotencyKey, Replayed, replay_or_run};
+use super::{movement_dto, pagination, product_dto, write_as};
+use crate::service::ServiceError;
 use crate::state::AppState;
 
 /// A validated list query and its cache key.
@@ -34,10 +36,11 @@ pub struct ListRequest {
 
 impl ListRequest {
     /// Validates the query; `include_inactive` needs catalog rights.
-    pub fn parse(q: &ProductQuery, viewer: Option<&AuthUser>) -> Result<ListRequest, ApiError> {
+    pub fn parse(q: &ProductQuery, viewer: Option<&Caller>) -> Result<ListRequest, ServiceError> {
         let mut errs = ValidationErrors::default();
         let page = errs.check(PageRequest::parse(q.page, q.per_page));
-        let fts = q.q.as_deref().and_then(search_query);
+        let text = filter_text("q", q.q.as_deref()).map_err(ServiceError::invalid_query)?;
+        let fts = text.as_deref().and_then(search_query);
         let sort = errs.check(ProductSort::parse(q.sort.as_deref(), fts.is_some()));
         let category = match q.category.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             Some(c) => errs.check(retail_domain::catalog::category(c)),
@@ -46,10 +49,10 @@ impl ListRequest {
         let (page, sort) = errs.finish(|| Some((page?, sort?)))?;
         let include_inactive = q.include_inactive.unwrap_or(false);
         if include_inactive {
-            match viewer {
-                Some(u) => u.require(Permission::ManageCatalog)?,
-                None => return Err(ApiError::Unauthorized("include_inactive needs an admin token")),
-            }
+            retail_domain::caller::require(viewer, Permission::ManageCatalog).map_err(|e| match e {
+                Denied::Anonymous => ServiceError::Unauthorized("include_inactive needs an admin token"),
+                Denied::Forbidden => ServiceError::Forbidden,
+            })?;
         }
         let key = format!(
             "{}|{}|{:?}|{}|{}|{}",
@@ -91,7 +94,7 @@ pub async fn list(
     state: &AppState,
     req: ListRequest,
     if_none_match: Option<String>,
-) -> Result<Listed, ApiError> {
+) -> Result<Listed, ServiceError> {
     let cache = state.list_cache.clone();
     // Fast path: version read recently and page cached, so no database round trip at all.
     if let Some(version) = cache.fresh_version() {
@@ -106,58 +109,76 @@ pub async fn list(
             return Ok(listed);
         }
     }
-    let outcome = state
-        .db
-        .read(move |c| -> Result<(Listed, &'static str), ApiError> {
-            let version = products::catalog_version(c)?;
-            cache.note_version(version);
-            let etag = list_etag(version, &req.key);
-            if etag_matches(if_none_match.as_deref(), &etag) {
-                return Ok((Listed::NotModified(etag), "not_modified"));
-            }
-            if let Some(page) = cache.get(version, &req.key) {
-                return Ok((Listed::Page(etag, page), "cache"));
-            }
-            let (rows, total) = products::list(c, &req.filter, req.sort, req.page)?;
-            let items = rows.into_iter().map(product_dto).collect::<Result<Vec<_>, _>>()?;
-            let body = ProductList { items, pagination: pagination(req.page, total) };
-            let bytes = Bytes::from(serde_json::to_vec(&body).map_err(ApiError::internal)?);
-            cache.put(version, req.key, bytes.clone());
-            Ok((Listed::Page(etag, bytes), "db"))
-        })
-        .await?;
+    // A full-text search runs on the search pool, so a flood of them never holds the read
+    // connections that authentication and readiness checks use.
+    let searching = req.filter.fts.is_some();
+    let build = move |c: &mut retail_store::Conn| -> Result<(Listed, &'static str), ServiceError> {
+        let version = products::catalog_version(c)?;
+        cache.note_version(version);
+        let etag = list_etag(version, &req.key);
+        if etag_matches(if_none_match.as_deref(), &etag) {
+            return Ok((Listed::NotModified(etag), "not_modified"));
+        }
+        if let Some(page) = cache.get(version, &req.key) {
+            return Ok((Listed::Page(etag, page), "cache"));
+        }
+        let (rows, total) = products::list(c, &req.filter, req.sort, req.page)?;
+        let items = rows.into_iter().map(product_dto).collect::<Result<Vec<_>, _>>()?;
+        let body = ProductList { items, pagination: pagination(req.page, total) };
+        let bytes = Bytes::from(serde_json::to_vec(&body).map_err(ServiceError::internal)?);
+        cache.put(version, req.key, bytes.clone());
+        Ok((Listed::Page(etag, bytes), "db"))
+    };
+    let outcome = if searching { state.db.search(build).await? } else { state.db.read(build).await? };
     state.metrics.product_list.with_label_values(&[outcome.1]).inc();
     Ok(outcome.0)
 }
 
 /// A product; deactivated ones exist only for catalog managers.
-pub async fn get(state: &AppState, id: ProductId, viewer: Option<&AuthUser>) -> Result<Product, ApiError> {
+pub async fn get(state: &AppState, id: ProductId, viewer: Option<&Caller>) -> Result<Product, ServiceError> {
     let row = state.db.read(move |c| products::by_id(c, id.get())).await?;
-    let can_see_inactive = viewer.is_some_and(|u| u.role.allows(Permission::ManageCatalog));
+    let can_see_inactive = viewer.is_some_and(|u| u.allows(Permission::ManageCatalog));
     match row {
         Some(r) if r.active || can_see_inactive => product_dto(r),
-        _ => Err(ApiError::not_found(format!("product {id}"))),
+        _ => Err(ServiceError::not_found(format!("product {id}"))),
     }
 }
 
-/// ETag of one product: changes whenever the product does.
+/// ETag of one product: a digest of its JSON, so it changes with anything a reader sees
+/// (stock included), while the editable `version` moves only with edits.
 pub fn product_etag(p: &Product) -> String {
-    format!("W/\"p{}-v{}\"", p.id, p.version)
+    let digest = Sha256::digest(serde_json::to_vec(p).unwrap_or_default());
+    let short: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    format!("W/\"p{}-{short}\"", p.id)
 }
 
 /// Categories with active products.
-pub async fn categories(state: &AppState) -> Result<Vec<CategoryCount>, ApiError> {
+pub async fn categories(state: &AppState) -> Result<Vec<CategoryCount>, ServiceError> {
     let rows = state.db.read(products::categories).await?;
     Ok(rows.into_iter().map(|(category, product_count)| CategoryCount { category, product_count }).collect())
 }
 
-/// Creates a product; its initial stock is the first ledger entry.
+/// Route of [`create`], the scope of its idempotency keys.
+pub const CREATE_ROUTE: &str = "POST /api/admin/products";
+/// Route of [`adjust_stock`], the scope of its idempotency keys.
+pub const ADJUST_STOCK_ROUTE: &str = "POST /api/admin/products/{id}/stock";
+
+/// Creates a product; its initial stock is the first ledger entry. With an idempotency key
+/// (see [`super::idempotency`]) a repeated request answers with the product it created.
 pub async fn create(
     state: &AppState,
-    actor: &AuthUser,
+    actor: &Caller,
     req: CreateProductRequest,
-) -> Result<Product, ApiError> {
+    idempotency_key: Option<&str>,
+) -> Result<Replayed<Product>, ServiceError> {
     actor.require(Permission::ManageCatalog)?;
+    let key = IdempotencyKey::from_request(
+        Some(actor),
+        CREATE_ROUTE,
+        idempotency_key,
+        &req,
+        state.settings.idempotency.ttl(),
+    )?;
     let new = NewProduct::parse(NewProductInput {
         sku: &req.sku,
         name: &req.name,
@@ -169,13 +190,12 @@ pub async fn create(
         initial_stock: req.initial_stock,
         active: req.active,
     })?;
-    let actor_id = actor.id.get();
+    let actor_id = actor.user_id().map(UserId::get);
     let now = Utc::now();
-    let row = state
-        .db
-        .write(move |c| -> Result<_, ApiError> {
+    let out = write_as(&state.db, actor, Permission::ManageCatalog, move |c, _| {
+        replay_or_run(c, key.as_ref(), now, 201, |c| {
             let mut p = products::insert(c, &new, now).map_err(|e| match e {
-                retail_store::StoreError::Unique(_) => ApiError::Conflict {
+                retail_store::StoreError::Unique(_) => ServiceError::Conflict {
                     code: "sku_taken",
                     detail: format!("a product with SKU {} already exists", new.sku.as_str()),
                 },
@@ -183,14 +203,14 @@ pub async fn create(
             })?;
             if new.initial_stock > 0 {
                 let (after, _) =
-                    products::apply_stock_delta(c, p.id, new.initial_stock, "initial stock", Some(actor_id), now)?
-                        .ok_or_else(|| ApiError::Internal("initial stock refused".into()))?;
+                    products::apply_stock_delta(c, p.id, new.initial_stock, "initial stock", actor_id, now)?
+                        .ok_or_else(|| ServiceError::Internal("initial stock refused".into()))?;
                 p = after;
             }
             audit::record(
                 c,
                 &AuditEvent {
-                    actor_id: Some(actor_id),
+                    actor_id,
                     action: "product.created",
                     entity_type: "product",
                     entity_id: p.id.to_string(),
@@ -198,21 +218,22 @@ pub async fn create(
                 },
                 now,
             )?;
-            Ok(p)
+            product_dto(p)
         })
-        .await?;
+    })
+    .await?;
     state.list_cache.invalidate();
-    product_dto(row)
+    Ok(out)
 }
 
 /// Applies a partial update if the client's version is current (else 409 with the current
 /// version).
 pub async fn update(
     state: &AppState,
-    actor: &AuthUser,
+    actor: &Caller,
     id: ProductId,
     req: UpdateProductRequest,
-) -> Result<Product, ApiError> {
+) -> Result<Product, ServiceError> {
     actor.require(Permission::ManageCatalog)?;
     let patch = ProductPatch::parse(ProductPatchInput {
         name: req.name.as_deref(),
@@ -224,15 +245,13 @@ pub async fn update(
         active: req.active,
     })?;
     let changed = serde_json::to_value(&req).unwrap_or_default();
-    let actor_id = actor.id.get();
+    let actor_id = actor.user_id().map(UserId::get);
     let now = Utc::now();
-    let row = state
-        .db
-        .write(move |c| -> Result<_, ApiError> {
+    let row = write_as(&state.db, actor, Permission::ManageCatalog, move |c, _| {
             let Some(p) = products::update(c, id.get(), req.version, &patch, now)? else {
                 return Err(match products::by_id(c, id.get())? {
-                    None => ApiError::not_found(format!("product {id}")),
-                    Some(cur) => ApiError::Conflict {
+                    None => ServiceError::not_found(format!("product {id}")),
+                    Some(cur) => ServiceError::Conflict {
                         code: "version_conflict",
                         detail: format!(
                             "product {id} was changed by someone else: your version is {}, current is {}; reload and retry",
@@ -249,7 +268,7 @@ pub async fn update(
             audit::record(
                 c,
                 &AuditEvent {
-                    actor_id: Some(actor_id),
+                    actor_id,
                     action,
                     entity_type: "product",
                     entity_id: p.id.to_string(),
@@ -264,59 +283,83 @@ pub async fn update(
     product_dto(row)
 }
 
-/// Moves stock through the ledger; refuses to go below zero.
+/// Moves stock through the ledger; refuses to go below zero. With an idempotency key (see
+/// [`super::idempotency`]) a repeated request answers with the movement it made, once.
 pub async fn adjust_stock(
     state: &AppState,
-    actor: &AuthUser,
+    actor: &Caller,
     id: ProductId,
     req: StockAdjustmentRequest,
-) -> Result<StockAdjustmentResponse, ApiError> {
+    idempotency_key: Option<&str>,
+) -> Result<Replayed<StockAdjustmentResponse>, ServiceError> {
     actor.require(Permission::ManageCatalog)?;
+    let key = IdempotencyKey::from_request(
+        Some(actor),
+        ADJUST_STOCK_ROUTE,
+        idempotency_key,
+        &(id, &req),
+        state.settings.idempotency.ttl(),
+    )?;
     let adj = StockAdjustment::parse(req.delta, &req.reason)?;
-    let actor_id = actor.id.get();
+    let actor_id = actor.user_id().map(UserId::get);
     let now = Utc::now();
-    let (p, m) = state
-        .db
-        .write(move |c| -> Result<_, ApiError> {
-            let cur =
-                products::by_id(c, id.get())?.ok_or_else(|| ApiError::not_found(format!("product {id}")))?;
-            adj.apply(cur.stock)
-                .map_err(|e| ApiError::Conflict { code: "insufficient_stock", detail: e.to_string() })?;
-            let (p, m) = products::apply_stock_delta(c, cur.id, adj.delta, &adj.reason, Some(actor_id), now)?
-                .ok_or_else(|| ApiError::Conflict {
-                    code: "insufficient_stock",
-                    detail: "stock changed meanwhile; retry".into(),
-                })?;
-            audit::record(
-                c,
-                &AuditEvent {
-                    actor_id: Some(actor_id),
-                    action: "product.stock_adjusted",
-                    entity_type: "product",
-                    entity_id: p.id.to_string(),
-                    detail: json!({ "delta": adj.delta, "reason": adj.reason, "stock_after": p.stock }),
-                },
-                now,
-            )?;
-            Ok((p, m))
-        })
-        .await?;
+    let out = write_as(&state.db, actor, Permission::ManageCatalog, move |c, _| {
+        replay_or_run(c, key.as_ref(), now, 200, |c| adjust_stock_in(c, id, &adj, actor_id, now))
+    })
+    .await?;
     state.list_cache.invalidate();
+    Ok(out)
+}
+
+fn adjust_stock_in(
+    c: &mut retail_store::Conn,
+    id: ProductId,
+    adj: &StockAdjustment,
+    actor_id: Option<i64>,
+    now: chrono::DateTime<Utc>,
+) -> Result<StockAdjustmentResponse, ServiceError> {
+    let cur =
+        products::by_id(c, id.get())?.ok_or_else(|| ServiceError::not_found(format!("product {id}")))?;
+    adj.apply(cur.stock).map_err(|e| ServiceError::Conflict {
+        code: match e {
+            StockError::WouldGoNegative { .. } => "insufficient_stock",
+            StockError::AboveMaximum { .. } => "stock_limit",
+        },
+        detail: e.to_string(),
+    })?;
+    let (p, m) =
+        products::apply_stock_delta(c, cur.id, adj.delta, &adj.reason, actor_id, now)?.ok_or_else(|| {
+            ServiceError::Conflict {
+                code: "insufficient_stock",
+                detail: "stock changed meanwhile; retry".into(),
+            }
+        })?;
+    audit::record(
+        c,
+        &AuditEvent {
+            actor_id,
+            action: "product.stock_adjusted",
+            entity_type: "product",
+            entity_id: p.id.to_string(),
+            detail: json!({ "delta": adj.delta, "reason": adj.reason, "stock_after": p.stock }),
+        },
+        now,
+    )?;
     Ok(StockAdjustmentResponse { product: product_dto(p)?, movement: movement_dto(m) })
 }
 
 /// One page of a product's stock ledger.
 pub async fn movements(
     state: &AppState,
-    actor: &AuthUser,
+    actor: &Caller,
     id: ProductId,
     page: PageRequest,
-) -> Result<StockMovementList, ApiError> {
+) -> Result<StockMovementList, ServiceError> {
     actor.require(Permission::ViewStockLedger)?;
     let (rows, total) = state
         .db
-        .read(move |c| -> Result<_, ApiError> {
-            products::by_id(c, id.get())?.ok_or_else(|| ApiError::not_found(format!("product {id}")))?;
+        .read(move |c| -> Result<_, ServiceError> {
+            products::by_id(c, id.get())?.ok_or_else(|| ServiceError::not_found(format!("product {id}")))?;
             Ok(products::movements(c, id.get(), page)?)
         })
         .await?;
@@ -356,6 +399,6 @@ mod tests {
     #[test]
     fn inactive_products_need_a_catalog_manager() {
         let q = ProductQuery { include_inactive: Some(true), ..Default::default() };
-        assert_eq!(ListRequest::parse(&q, None).unwrap_err().code(), "unauthorized");
+        assert!(matches!(ListRequest::parse(&q, None).unwrap_err(), ServiceError::Unauthorized(_)));
     }
 }

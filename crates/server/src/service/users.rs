@@ -2,30 +2,31 @@
 
 use chrono::Utc;
 use retail_api_types::{AuditList, AuditQuery, User, UserList, UserQuery};
-use retail_domain::UserId;
 use retail_domain::account::{Permission, Role, check_role_change};
 use retail_domain::paging::PageRequest;
+use retail_domain::validation::filter_text;
+use retail_domain::{Caller, UserId};
 use retail_store::repo::audit::{self, AuditEvent};
 use retail_store::repo::users::{self, UserFilter};
 use serde_json::json;
 
-use super::{audit_dto, pagination, user_dto};
-use crate::error::ApiError;
-use crate::http::auth::AuthUser;
+use super::{audit_dto, pagination, user_dto, write_as};
+use crate::service::ServiceError;
 use crate::state::AppState;
 
 /// The caller's own account.
-pub async fn me(state: &AppState, who: &AuthUser) -> Result<User, ApiError> {
-    let id = who.id;
+pub async fn me(state: &AppState, who: &Caller) -> Result<User, ServiceError> {
+    let id = who.user_id().ok_or(ServiceError::Unauthorized("sign in first"))?;
     let row = state.db.read(move |c| users::by_id(c, id.get())).await?;
-    user_dto(row.ok_or(ApiError::Unauthorized("account no longer exists"))?)
+    user_dto(row.ok_or(ServiceError::Unauthorized("account no longer exists"))?)
 }
 
 /// One page of accounts.
-pub async fn list(state: &AppState, actor: &AuthUser, q: UserQuery) -> Result<UserList, ApiError> {
+pub async fn list(state: &AppState, actor: &Caller, q: UserQuery) -> Result<UserList, ServiceError> {
     actor.require(Permission::ManageUsers)?;
     let page = PageRequest::parse(q.page, q.per_page)?;
-    let filter = UserFilter { role: q.role, q: q.q };
+    let text = filter_text("q", q.q.as_deref()).map_err(ServiceError::invalid_query)?;
+    let filter = UserFilter { role: q.role, q: text };
     let (rows, total) = state.db.read(move |c| users::list(c, &filter, page)).await?;
     Ok(UserList {
         items: rows.into_iter().map(user_dto).collect::<Result<_, _>>()?,
@@ -36,44 +37,51 @@ pub async fn list(state: &AppState, actor: &AuthUser, q: UserQuery) -> Result<Us
 /// Changes an account's role. An admin cannot remove their own admin role.
 pub async fn change_role(
     state: &AppState,
-    actor: &AuthUser,
+    actor: &Caller,
     target: UserId,
     role: Role,
-) -> Result<User, ApiError> {
+) -> Result<User, ServiceError> {
     actor.require(Permission::ManageUsers)?;
-    check_role_change(actor.id, target, role)
-        .map_err(|e| ApiError::Conflict { code: "self_demotion", detail: e.to_string() })?;
-    let actor_id = actor.id.get();
+    if let Some(me) = actor.user_id() {
+        check_role_change(me, target, role)
+            .map_err(|e| ServiceError::Conflict { code: "self_demotion", detail: e.to_string() })?;
+    }
+    let actor_id = actor.user_id().map(UserId::get);
     let now = Utc::now();
-    let row = state
-        .db
-        .write(move |c| -> Result<_, ApiError> {
-            let before = users::by_id(c, target.get())?
-                .ok_or_else(|| ApiError::not_found(format!("user {target}")))?;
-            let after = users::set_role(c, target.get(), role, now)?
-                .ok_or_else(|| ApiError::not_found(format!("user {target}")))?;
-            audit::record(
-                c,
-                &AuditEvent {
-                    actor_id: Some(actor_id),
-                    action: "user.role_changed",
-                    entity_type: "user",
-                    entity_id: target.to_string(),
-                    detail: json!({ "from": before.role, "to": role.as_str() }),
-                },
-                now,
-            )?;
-            Ok(after)
-        })
-        .await?;
+    let row = write_as(&state.db, actor, Permission::ManageUsers, move |c, _| {
+        let before = users::by_id(c, target.get())?
+            .ok_or_else(|| ServiceError::not_found(format!("user {target}")))?;
+        let after = users::set_role(c, target.get(), role, now)?
+            .ok_or_else(|| ServiceError::not_found(format!("user {target}")))?;
+        if users::count_with_role(c, Role::Admin)? == 0 {
+            // rolled back with the rest of the transaction
+            return Err(ServiceError::Conflict {
+                code: "last_admin",
+                detail: "this change would leave the shop without an admin".into(),
+            });
+        }
+        audit::record(
+            c,
+            &AuditEvent {
+                actor_id,
+                action: "user.role_changed",
+                entity_type: "user",
+                entity_id: target.to_string(),
+                detail: json!({ "from": before.role, "to": role.as_str() }),
+            },
+            now,
+        )?;
+        Ok(after)
+    })
+    .await?;
     user_dto(row)
 }
 
 /// One page of the audit log, newest first.
-pub async fn audit_log(state: &AppState, actor: &AuthUser, q: AuditQuery) -> Result<AuditList, ApiError> {
+pub async fn audit_log(state: &AppState, actor: &Caller, q: AuditQuery) -> Result<AuditList, ServiceError> {
     actor.require(Permission::ViewAudit)?;
     let page = PageRequest::parse(q.page, q.per_page)?;
-    let entity = q.entity_type.filter(|s| !s.trim().is_empty());
+    let entity = filter_text("entity_type", q.entity_type.as_deref()).map_err(ServiceError::invalid_query)?;
     let (rows, total) = state.db.read(move |c| audit::list(c, entity.as_deref(), page)).await?;
     Ok(AuditList { items: rows.into_iter().map(audit_dto).collect(), pagination: pagination(page, total) })
 }

@@ -2,7 +2,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use crate::models::{SessionRow, UserRow};
-use crate::schema::{sessions, users};
+use crate::schema::{retired_refresh_tokens, sessions, users};
 use crate::{Conn, StoreError};
 
 /// Records a new session.
@@ -36,12 +36,36 @@ pub fn by_refresh_hash(c: &mut Conn, hash: &str) -> Result<Option<SessionRow>, S
         .optional()?)
 }
 
-/// Replaces a session's refresh token (rotation) and extends it.
-pub fn rotate(c: &mut Conn, id: &str, new_hash: &str, expires_at: DateTime<Utc>) -> Result<(), StoreError> {
+/// Replaces a session's refresh token (rotation) and sets its expiry. The old token is
+/// remembered as retired, so that a replay of it can be recognised ([`retired_session`]).
+pub fn rotate(
+    c: &mut Conn,
+    id: &str,
+    old_hash: &str,
+    new_hash: &str,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    diesel::insert_into(retired_refresh_tokens::table)
+        .values((
+            retired_refresh_tokens::refresh_hash.eq(old_hash),
+            retired_refresh_tokens::session_id.eq(id),
+            retired_refresh_tokens::retired_at.eq(now),
+        ))
+        .execute(c)?;
     diesel::update(sessions::table.find(id))
         .set((sessions::refresh_hash.eq(new_hash), sessions::expires_at.eq(expires_at)))
         .execute(c)?;
     Ok(())
+}
+
+/// The session a rotated-out refresh token (by its hash) belonged to.
+pub fn retired_session(c: &mut Conn, hash: &str) -> Result<Option<String>, StoreError> {
+    Ok(retired_refresh_tokens::table
+        .find(hash)
+        .select(retired_refresh_tokens::session_id)
+        .first(c)
+        .optional()?)
 }
 
 /// Revokes a session; its access and refresh tokens stop working at once.

@@ -74,3 +74,8 @@ pub fn set_role(
 pub fn count(c: &mut Conn) -> Result<i64, StoreError> {
     Ok(users::table.count().get_result(c)?)
 }
+
+/// Number of accounts with this role.
+pub fn count_with_role(c: &mut Conn, role: Role) -> Result<i64, StoreError> {
+    Ok(users::table.filter(users::role.eq(role.as_str())).count().get_result(c)?)
+}

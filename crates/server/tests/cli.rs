@@ -1,0 +1,101 @@
+//! The `retail` binary as an operator runs it: file permissions and signals.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn retail(data: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_retail"));
+    c.env("RETAIL_DATA_DIR", data)
+        .env("RETAIL_LOG__TO_STDOUT", "false")
+        .env("RETAIL_LOG__TO_FILE", "true")
+        .env_remove("RETAIL_CONFIG")
+        .stdin(Stdio::null());
+    c
+}
+
+fn mode(p: &Path) -> u32 {
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn the_data_directory_database_and_logs_are_private() {
+    let outer = tempfile::tempdir().unwrap();
+    let data = outer.path().join("data");
+    let out = retail(&data).arg("migrate").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(mode(&data), 0o700, "data dir");
+    assert_eq!(mode(&data.join("retail.db")), 0o600, "database");
+    let logs: Vec<_> = std::fs::read_dir(data.join("logs")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert!(!logs.is_empty(), "a log file is written");
+    for l in logs {
+        assert_eq!(mode(&l), 0o600, "{}", l.display());
+    }
+    // an existing, too-open data directory is tightened on the next start
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(data.join("retail.db"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    assert!(retail(&data).arg("migrate").status().unwrap().success());
+    assert_eq!((mode(&data), mode(&data.join("retail.db"))), (0o700, 0o600));
+}
+
+#[test]
+fn the_worker_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(retail(dir.path()).arg("migrate").status().unwrap().success());
+    let mut child = retail(dir.path()).args(["worker", "--every", "3600"]).spawn().unwrap();
+    // let it install its signal handlers and run its first pass
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(child.try_wait().unwrap().is_none(), "the worker exited by itself");
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > Duration::from_secs(10) {
+            child.kill().unwrap();
+            panic!("the worker ignored SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit status {status:?}");
+}
+
+#[test]
+fn an_admin_can_be_created_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = retail(dir.path())
+        .args(["user", "create", "--email", "Rescue@Example.com", "--role", "admin", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"a sturdy recovery passphrase\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("rescue@example.com") && text.contains("admin"), "{text}");
+    // a second run for the same email does not create a duplicate
+    let again = retail(dir.path())
+        .args(["user", "create", "--email", "rescue@example.com", "--role", "admin", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    // a weak password is refused with the reason
+    let mut weak = retail(dir.path())
+        .args(["user", "create", "--email", "weak@example.com", "--role", "admin", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    weak.stdin.take().unwrap().write_all(b"password\n").unwrap();
+    let out = weak.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("password"));
+}

@@ -1,0 +1,36 @@
+//! Stored answers to requests sent with an `Idempotency-Key`.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use crate::models::IdempotencyRow;
+use crate::schema::idempotency_keys;
+use crate::{Conn, StoreError};
+
+/// The answer stored for `key` in `scope`, unless it was stored before `not_before`
+/// (an expired key counts as never used).
+pub fn find(
+    c: &mut Conn,
+    scope: &str,
+    key: &str,
+    not_before: DateTime<Utc>,
+) -> Result<Option<IdempotencyRow>, StoreError> {
+    Ok(idempotency_keys::table
+        .find((scope, key))
+        .filter(idempotency_keys::created_at.ge(not_before))
+        .select(IdempotencyRow::as_select())
+        .first(c)
+        .optional()?)
+}
+
+/// Stores an answer. An expired row of the same key that the worker has not purged yet is
+/// replaced; callers check with [`find`] first, in the same transaction.
+pub fn insert(c: &mut Conn, row: &IdempotencyRow) -> Result<(), StoreError> {
+    diesel::replace_into(idempotency_keys::table).values(row).execute(c)?;
+    Ok(())
+}
+
+/// Deletes the answers stored before `cutoff`; returns how many.
+pub fn purge_older_than(c: &mut Conn, cutoff: DateTime<Utc>) -> Result<usize, StoreError> {
+    Ok(diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(cutoff))).execute(c)?)
+}
