@@ -217,3 +217,98 @@ async fn an_expired_key_runs_again_and_the_worker_purges_it() {
     let report = retail_server::worker::run_once_with(&app.state.db, &jobs, later).await.unwrap();
     assert_eq!(report.idempotency_keys_purged, 1);
 }
+
+// ---- the session routes: tokens are never stored, a repeat re-issues the same session ----
+
+async fn post_keyed(app: &TestApp, path: &str, body: &Value, key: &str) -> reqwest::Response {
+    app.post_json(path, body, None).header("Idempotency-Key", key).send().await.unwrap()
+}
+
+async fn me_status(app: &TestApp, token: &str) -> u16 {
+    app.get("/api/auth/me", Some(token)).send().await.unwrap().status().as_u16()
+}
+
+#[tokio::test]
+async fn a_registration_retried_with_its_key_creates_one_account_and_one_session() {
+    let app = spawn_app().await;
+    let body = json!({"email": "retry-register@retail.test", "password": "a long enough pass 1"});
+    let first = post_keyed(&app, "/api/auth/register", &body, "reg-1").await;
+    assert_eq!(first.status(), 201);
+    let first: TokenResponse = first.json().await.unwrap();
+    let second = post_keyed(&app, "/api/auth/register", &body, "reg-1").await;
+    assert_eq!(second.status(), 201, "a repeat is not `email_taken`");
+    assert_eq!(replayed(&second), Some("true"));
+    let second: TokenResponse = second.json().await.unwrap();
+    assert_eq!(first.user.id, second.user.id);
+    assert_ne!(first.refresh_token, second.refresh_token, "tokens are re-issued, never stored");
+    // the same session: the first answer's refresh token was rotated out by the repeat
+    assert_eq!(me_status(&app, &second.access_token).await, 200);
+    let r = app
+        .post_json("/api/auth/refresh", &json!({"refresh_token": second.refresh_token}), None)
+        .send()
+        .await;
+    assert_eq!(r.unwrap().status(), 200);
+    // the key with another body
+    let other = json!({"email": "someone-else@retail.test", "password": "a long enough pass 1"});
+    let r = post_keyed(&app, "/api/auth/register", &other, "reg-1").await;
+    expect_problem(r, 422, "idempotency_key_reused").await;
+}
+
+#[tokio::test]
+async fn a_refresh_whose_answer_was_lost_can_be_repeated_without_ending_the_session() {
+    let app = spawn_app().await;
+    let t0 = app.register("retry-refresh@retail.test").await;
+    let body = json!({"refresh_token": t0.refresh_token});
+    let lost = post_keyed(&app, "/api/auth/refresh", &body, "refresh-1").await;
+    assert_eq!(lost.status(), 200);
+    let lost: TokenResponse = lost.json().await.unwrap();
+    // the client never saw `lost` and retries with the same key and the same (old) token
+    let again = post_keyed(&app, "/api/auth/refresh", &body, "refresh-1").await;
+    assert_eq!(again.status(), 200, "a repeat is not refresh-token reuse");
+    assert_eq!(replayed(&again), Some("true"));
+    let again: TokenResponse = again.json().await.unwrap();
+    assert_eq!(me_status(&app, &again.access_token).await, 200, "the session lives on");
+    // once the re-issued answer has been used, repeating the request is refused
+    let used = app.post_json("/api/auth/refresh", &json!({"refresh_token": again.refresh_token}), None);
+    let used: TokenResponse = used.send().await.unwrap().json().await.unwrap();
+    let late = post_keyed(&app, "/api/auth/refresh", &body, "refresh-1").await;
+    expect_problem(late, 401, "unauthorized").await;
+    assert_eq!(me_status(&app, &used.access_token).await, 200);
+    // the lost answer's token was rotated out by the repeat: presenting it is reuse, and
+    // ends the session as any replayed refresh token does
+    let r =
+        app.post_json("/api/auth/refresh", &json!({"refresh_token": lost.refresh_token}), None).send().await;
+    assert_eq!(r.unwrap().status(), 401);
+    assert_eq!(me_status(&app, &used.access_token).await, 401);
+}
+
+#[tokio::test]
+async fn a_login_retried_with_its_key_continues_one_session() {
+    let app = spawn_app().await;
+    app.register("retry-login@retail.test").await;
+    let body = json!({"email": "retry-login@retail.test", "password": "a long enough pass 1"});
+    let first: TokenResponse =
+        post_keyed(&app, "/api/auth/login", &body, "login-1").await.json().await.unwrap();
+    let second = post_keyed(&app, "/api/auth/login", &body, "login-1").await;
+    assert_eq!(second.status(), 200);
+    assert_eq!(replayed(&second), Some("true"));
+    let second: TokenResponse = second.json().await.unwrap();
+    // one session: logging out with the second answer also ends the first's access token
+    let logout = |token: String| {
+        let app = &app;
+        async move {
+            app.post_json("/api/auth/logout", &json!({}), Some(&token))
+                .header("Idempotency-Key", "logout-1")
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = logout(second.access_token.clone()).await;
+    assert_eq!(r.status(), 204);
+    assert_eq!(me_status(&app, &first.access_token).await, 401);
+    // a wrong password never reaches the stored answer
+    let wrong = json!({"email": "retry-login@retail.test", "password": "not the password 1"});
+    let r = post_keyed(&app, "/api/auth/login", &wrong, "login-1").await;
+    assert_eq!(r.status(), 401);
+}

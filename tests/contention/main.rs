@@ -19,7 +19,8 @@ async fn a_write_lock_held_elsewhere_gives_503s_not_500s_and_no_thread_pile_up()
     let app = spawn_with(|s| {
         s.db.busy_timeout_ms = 300;
         s.db.read_connections = 2;
-    }).await;
+    })
+    .await;
     app.seed().await;
     let admin = app.token_for("admin").await;
     let r = app

@@ -68,6 +68,7 @@ const ISSUER: &str = "retail";
 
 /// Signing keys and lifetimes.
 pub struct TokenKeys {
+    fingerprint_key: Vec<u8>,
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
@@ -91,6 +92,11 @@ impl TokenKeys {
         validation.set_required_spec_claims(&["exp", "iss", "sub"]);
         validation.leeway = 5;
         Ok(TokenKeys {
+            fingerprint_key: Sha256::new()
+                .chain_update(b"retail fingerprints\n")
+                .chain_update(secret)
+                .finalize()
+                .to_vec(),
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
@@ -117,6 +123,19 @@ impl TokenKeys {
             iss: ISSUER.into(),
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(ServiceError::internal)
+    }
+
+    /// HMAC-SHA256 (hex) of `data` under a key derived from the server secret: a fingerprint
+    /// of something secret (a request carrying a password) that can be stored and compared
+    /// but not checked against guesses without the secret.
+    pub fn fingerprint(&self, data: &[u8]) -> String {
+        use hmac::{Hmac, Mac};
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.fingerprint_key) else {
+            // HMAC takes keys of any length; this cannot happen
+            return hex(&Sha256::digest(data));
+        };
+        mac.update(data);
+        hex(&mac.finalize().into_bytes())
     }
 
     /// The claims of a valid, unexpired token.

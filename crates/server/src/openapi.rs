@@ -95,14 +95,15 @@ fn add_standard_responses(api: &mut utoipa::openapi::OpenApi) {
                 RefOr::T(p) => Some(p.parameter_in.clone()),
                 RefOr::Ref(_) => None,
             });
-            let (mut has_query, mut has_path) = (false, path.contains('{'));
+            let (mut has_query, mut has_path, mut has_header) = (false, path.contains('{'), false);
             for place in params {
                 has_query |= matches!(place, ParameterIn::Query);
                 has_path |= matches!(place, ParameterIn::Path);
+                has_header |= matches!(place, ParameterIn::Header);
             }
             let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
-            if has_body || has_query || has_path {
-                add("400", "Malformed request: unreadable JSON, query string or path parameter");
+            if has_body || has_query || has_path || has_header {
+                add("400", "Malformed request: unreadable JSON, query string, path parameter or header");
             }
             if !NO_AUTH.contains(&path.as_str()) {
                 add("401", "Missing, invalid or expired credentials");
@@ -117,8 +118,8 @@ fn add_standard_responses(api: &mut utoipa::openapi::OpenApi) {
                 add("413", "Request body too large");
                 add("415", "Content-Type is not application/json");
             }
-            if has_body || has_query {
-                add("422", "Invalid fields, each named in `errors`");
+            if has_body || has_query || has_header {
+                add("422", "Invalid fields, each named in `errors` (or a reused `Idempotency-Key`)");
             }
             add("429", "Rate limited; see Retry-After");
             add("503", "Busy (database lock, connection or hashing slots); retry after Retry-After");

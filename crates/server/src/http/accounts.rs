@@ -5,21 +5,28 @@
 //! read it; refresh and logout accept it from there.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, get, post};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, get, post};
 use retail_api_types::{LoginRequest, Problem, RefreshRequest, RegisterRequest, TokenResponse, User};
 
 use super::auth::AuthUser;
 use super::extract::Json;
+use super::idempotency::{IdempotencyKeyHeader, IdempotencyKeyParam, REPLAYED_HEADER, respond};
 use crate::error::ApiError;
+use crate::service::idempotency::Replayed;
 use crate::service::{accounts, users};
 use crate::state::State;
 
 /// Create a customer account and log it in.
 ///
 /// Registration always yields the `customer` role, whatever the body says.
+///
+/// With an `Idempotency-Key`, a repeat answers with fresh tokens for the session the first
+/// request opened (tokens are never stored; the first answer's refresh token stops working),
+/// as long as that answer's refresh token was not used; otherwise 401.
 #[utoipa::path(
     tag = "accounts",
     request_body = RegisterRequest,
+    params(IdempotencyKeyParam),
     responses(
         (status = 201, description = "Account created; tokens for its first session", body = TokenResponse,
             headers(("Set-Cookie" = String, description = "`retail_refresh=<refresh token>; HttpOnly; SameSite=Strict; Path=/api/auth; Max-Age=<refresh_expires_in>` (plus `Secure` over TLS): the refresh token again, for browsers"))),
@@ -33,16 +40,22 @@ use crate::state::State;
 pub async fn register(
     state: State,
     req: HttpRequest,
+    key: IdempotencyKeyHeader,
     body: Json<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let tokens = accounts::register(&state, body.0).await?;
-    Ok(HttpResponse::Created().insert_header(set_refresh_cookie(&req, &tokens)).json(tokens))
+    let tokens = accounts::register(&state, body.0, key.as_deref()).await?;
+    Ok(with_tokens(HttpResponse::Created(), &req, tokens))
 }
 
 /// Log in with email and password.
+///
+/// With an `Idempotency-Key`, a repeat answers with fresh tokens for the session the first
+/// request opened (tokens are never stored; the first answer's refresh token stops working),
+/// as long as that answer's refresh token was not used; otherwise 401.
 #[utoipa::path(
     tag = "accounts",
     request_body = LoginRequest,
+    params(IdempotencyKeyParam),
     responses(
         (status = 200, description = "Tokens for a new session", body = TokenResponse,
             headers(("Set-Cookie" = String, description = "`retail_refresh=<refresh token>; HttpOnly; SameSite=Strict; Path=/api/auth; Max-Age=<refresh_expires_in>` (plus `Secure` over TLS): the refresh token again, for browsers"))),
@@ -55,21 +68,29 @@ pub async fn register(
 pub async fn login(
     state: State,
     req: HttpRequest,
+    key: IdempotencyKeyHeader,
     body: Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let client = super::client_ip(&req);
-    let tokens = accounts::login(&state, body.0, client).await?;
-    Ok(HttpResponse::Ok().insert_header(set_refresh_cookie(&req, &tokens)).json(tokens))
+    let tokens = accounts::login(&state, body.0, client, key.as_deref()).await?;
+    Ok(with_tokens(HttpResponse::Ok(), &req, tokens))
 }
 
 /// Exchange a refresh token for new tokens (the refresh token is single-use).
 ///
 /// The token comes from the body, or, when the body has none (`{}`), from the
 /// `retail_refresh` cookie. Presenting a token that was already rotated out revokes its session.
+///
+/// With an `Idempotency-Key`, a repeat answers with fresh tokens for the session the first
+/// request opened (tokens are never stored; the first answer's refresh token stops working),
+/// as long as that answer's refresh token was not used; otherwise 401.
 #[utoipa::path(
     tag = "accounts",
     request_body = RefreshRequest,
-    params(("retail_refresh" = Option<String>, Cookie, description = "Refresh token set by login, register or refresh; used when the body has none")),
+    params(
+        ("retail_refresh" = Option<String>, Cookie, description = "Refresh token set by login, register or refresh; used when the body has none"),
+        IdempotencyKeyParam,
+    ),
     responses(
         (status = 200, description = "New tokens", body = TokenResponse,
             headers(("Set-Cookie" = String, description = "`retail_refresh=<refresh token>; HttpOnly; SameSite=Strict; Path=/api/auth; Max-Age=<refresh_expires_in>` (plus `Secure` over TLS): the refresh token again, for browsers"))),
@@ -81,6 +102,7 @@ pub async fn login(
 pub async fn refresh(
     state: State,
     req: HttpRequest,
+    key: IdempotencyKeyHeader,
     body: Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let token = body
@@ -88,8 +110,8 @@ pub async fn refresh(
         .refresh_token
         .or_else(|| refresh_cookie(&req))
         .ok_or(ApiError::Unauthorized("no refresh token in the body or the cookie"))?;
-    let tokens = accounts::refresh(&state, token).await?;
-    Ok(HttpResponse::Ok().insert_header(set_refresh_cookie(&req, &tokens)).json(tokens))
+    let tokens = accounts::refresh(&state, token, key.as_deref()).await?;
+    Ok(with_tokens(HttpResponse::Ok(), &req, tokens))
 }
 
 /// End the current session: its access and refresh tokens stop working at once.
@@ -99,6 +121,7 @@ pub async fn refresh(
 #[utoipa::path(
     tag = "accounts",
     security(("bearer" = []), ("refresh_cookie" = [])),
+    params(IdempotencyKeyParam),
     responses(
         (status = 204, description = "Session revoked",
             headers(("Set-Cookie" = String, description = "Clears `retail_refresh` (`Max-Age=0`)"))),
@@ -110,13 +133,18 @@ pub async fn logout(
     state: State,
     req: HttpRequest,
     who: Result<AuthUser, ApiError>,
+    key: IdempotencyKeyHeader,
 ) -> Result<HttpResponse, ApiError> {
-    match (who, refresh_cookie(&req)) {
-        (Ok(who), _) => accounts::logout(&state, who.session_id).await?,
-        (Err(_), Some(token)) => accounts::logout_by_refresh_token(&state, token).await?,
+    let done = match (who, refresh_cookie(&req)) {
+        (Ok(who), _) => accounts::logout(&state, &who.caller(), who.session_id, key.as_deref()).await?,
+        (Err(_), Some(token)) => accounts::logout_by_refresh_token(&state, token, key.as_deref()).await?,
         (Err(e), None) => return Err(e),
+    };
+    let mut res = HttpResponse::NoContent();
+    if done.replayed {
+        res.insert_header((REPLAYED_HEADER, "true"));
     }
-    Ok(HttpResponse::NoContent().insert_header(clear_refresh_cookie(&req)).finish())
+    Ok(res.insert_header(clear_refresh_cookie(&req)).finish())
 }
 
 /// The account behind the token.
@@ -131,6 +159,16 @@ pub async fn logout(
 #[get("/me")]
 pub async fn me(state: State, who: AuthUser) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(users::me(&state, &who.caller()).await?))
+}
+
+/// A token answer: JSON body, refresh cookie, and the replay marker for a repeated key.
+fn with_tokens(
+    mut res: HttpResponseBuilder,
+    req: &HttpRequest,
+    tokens: Replayed<TokenResponse>,
+) -> HttpResponse {
+    res.insert_header(set_refresh_cookie(req, &tokens.value));
+    respond(res, tokens)
 }
 
 /// Name of the cookie holding the refresh token.

@@ -5,19 +5,157 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 use retail_api_types::{LoginRequest, RegisterRequest, TokenResponse};
 use retail_domain::account::{Email, Password, Role, display_name};
-use retail_domain::{UserId, ValidationErrors};
+use retail_domain::{Caller, UserId, ValidationErrors};
 use retail_store::models::{NewUserRow, SessionRow, UserRow};
 use retail_store::repo::{audit, sessions, users};
 use retail_store::{Conn, StoreError};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::idempotency::{IdempotencyKey, Replayed, replay_or_run};
 use super::user_dto;
-use crate::auth::{self, TokenKeys};
+use crate::auth::{self, SessionLifetimes, TokenKeys};
 use crate::service::ServiceError;
 use crate::state::{AccountLimiter, AppState};
 
-/// Creates a customer account (whatever the request says about roles) and logs it in.
-pub async fn register(state: &AppState, req: RegisterRequest) -> Result<TokenResponse, ServiceError> {
+/// Routes of this module, the scopes of their idempotency keys.
+const REGISTER_ROUTE: &str = "POST /api/auth/register";
+const LOGIN_ROUTE: &str = "POST /api/auth/login";
+const REFRESH_ROUTE: &str = "POST /api/auth/refresh";
+const LOGOUT_ROUTE: &str = "POST /api/auth/logout";
+
+/// What a request that opens or refreshes a session stores for its idempotency key: the
+/// session and the hash of the refresh token its answer carried. Never a token: a repeat
+/// re-issues the same session's tokens (see [`reissue`]).
+#[derive(Debug, Serialize, Deserialize)]
+struct IssuedSession {
+    session_id: String,
+    refresh_hash: String,
+}
+
+/// A session's tokens as issued inside a write transaction.
+struct Issued {
+    user: UserRow,
+    session_id: String,
+    refresh: String,
+    expires: DateTime<Utc>,
+}
+
+impl Issued {
+    fn stored(&self) -> IssuedSession {
+        IssuedSession { session_id: self.session_id.clone(), refresh_hash: auth::refresh_hash(&self.refresh) }
+    }
+}
+
+/// The idempotency key of a request that carries a secret (a password, a refresh token): its
+/// stored hash is an HMAC under the server secret.
+fn secret_request_key(
+    state: &AppState,
+    route: &str,
+    header: Option<&str>,
+    request: &impl Serialize,
+) -> Result<Option<IdempotencyKey>, ServiceError> {
+    Ok(IdempotencyKey::from_request(None, route, header, request, state.settings.idempotency.ttl())?
+        .map(|k| k.keyed(|h| state.tokens.fingerprint(h.as_bytes()))))
+}
+
+/// Opens a session for `user` inside the caller's transaction.
+fn insert_session(
+    c: &mut Conn,
+    user: UserRow,
+    lifetimes: SessionLifetimes,
+    now: DateTime<Utc>,
+) -> Result<Issued, ServiceError> {
+    let (refresh, refresh_hash) = auth::new_refresh_token();
+    let row = SessionRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        user_id: user.id,
+        refresh_hash,
+        created_at: now,
+        expires_at: lifetimes.session_expiry(now, now),
+        revoked_at: None,
+    };
+    sessions::insert(c, &row)?;
+    Ok(Issued { user, session_id: row.id, refresh, expires: row.expires_at })
+}
+
+/// Answers a repeated request (same key, same request) with fresh tokens for the session the
+/// first answer opened or refreshed: only while that session is live and its refresh token is
+/// still the one that answer carried, i.e. the client never used it and most likely never
+/// received it. Tokens of the first answer stop working (rotated out). Once that answer was
+/// used, a repeat is refused: it would hand a second holder the same session.
+fn reissue(
+    c: &mut Conn,
+    key: &IdempotencyKey,
+    stored: IssuedSession,
+    lifetimes: SessionLifetimes,
+    now: DateTime<Utc>,
+) -> Result<Issued, ServiceError> {
+    let gone = || {
+        ServiceError::Unauthorized(
+            "the session this Idempotency-Key opened has ended or its tokens were used; send a new request with a new key",
+        )
+    };
+    let s = sessions::by_id(c, &stored.session_id)?.ok_or_else(gone)?;
+    if s.revoked_at.is_some() || s.expires_at <= now || s.refresh_hash != stored.refresh_hash {
+        return Err(gone());
+    }
+    let user = users::by_id(c, s.user_id)?.ok_or_else(gone)?;
+    let (refresh, refresh_hash) = auth::new_refresh_token();
+    let expires = lifetimes.session_expiry(s.created_at, now);
+    sessions::rotate(c, &s.id, &s.refresh_hash, &refresh_hash, expires, now)?;
+    let issued = Issued { user, session_id: s.id, refresh, expires };
+    key.store_again(c, &issued.stored())?;
+    Ok(issued)
+}
+
+/// Inside a write transaction: the repeated answer for `key` if there is one, else `open`
+/// runs and its session is stored for the key.
+fn issue_once(
+    c: &mut Conn,
+    key: Option<&IdempotencyKey>,
+    lifetimes: SessionLifetimes,
+    now: DateTime<Utc>,
+    status: u16,
+    open: impl FnOnce(&mut Conn) -> Result<Issued, ServiceError>,
+) -> Result<(Issued, bool), ServiceError> {
+    if let Some(k) = key
+        && let Some(stored) = k.lookup::<IssuedSession>(c, now)?
+    {
+        return Ok((reissue(c, k, stored, lifetimes, now)?, true));
+    }
+    let issued = open(c)?;
+    if let Some(k) = key {
+        k.store(c, status, &issued.stored(), now)?;
+    }
+    Ok((issued, false))
+}
+
+fn answer(
+    keys: &TokenKeys,
+    (issued, replayed): (Issued, bool),
+    now: DateTime<Utc>,
+) -> Result<Replayed<TokenResponse>, ServiceError> {
+    let value = token_response(
+        keys,
+        user_dto(issued.user)?,
+        &issued.session_id,
+        issued.refresh,
+        now,
+        issued.expires,
+    )?;
+    Ok(Replayed { value, replayed })
+}
+
+/// Creates a customer account (whatever the request says about roles) and logs it in, in one
+/// transaction. With an idempotency key, a repeat does not create another account: it
+/// answers with fresh tokens for the session the first request opened.
+pub async fn register(
+    state: &AppState,
+    req: RegisterRequest,
+    idempotency_key: Option<&str>,
+) -> Result<Replayed<TokenResponse>, ServiceError> {
+    let key = secret_request_key(state, REGISTER_ROUTE, idempotency_key, &req)?;
     let mut errs = ValidationErrors::default();
     let email = errs.check(Email::parse(&req.email));
     let password = email.as_ref().and_then(|e| errs.check(Password::parse(&req.password, e)));
@@ -29,40 +167,45 @@ pub async fn register(state: &AppState, req: RegisterRequest) -> Result<TokenRes
 
     let hash = state.hasher.hash(password.expose().to_owned()).await?;
     let now = Utc::now();
-    let tokens = state.db.write(move |c| -> Result<_, ServiceError> {
-        let user = users::insert(
-            c,
-            &NewUserRow {
-                email: email.as_str(),
-                password_hash: &hash,
-                display_name: &name,
-                role: Role::Customer.as_str(),
-                created_at: now,
-                updated_at: now,
-            },
-        )
-        .map_err(|e| match e {
-            StoreError::Unique(_) => ServiceError::Conflict {
-                code: "email_taken",
-                detail: "an account with this email already exists".into(),
-            },
-            other => other.into(),
-        })?;
-        audit::record(
-            c,
-            &audit::AuditEvent {
-                actor_id: Some(user.id),
-                action: "user.registered",
-                entity_type: "user",
-                entity_id: user.id.to_string(),
-                detail: json!({ "email": user.email }),
-            },
-            now,
-        )?;
-        Ok(user)
-    });
-    let user = tokens.await?;
-    open_session(state, user, now).await
+    let lifetimes = state.tokens.clone_lifetimes();
+    let issued = state
+        .db
+        .write(move |c| {
+            issue_once(c, key.as_ref(), lifetimes, now, 201, |c| {
+                let user = users::insert(
+                    c,
+                    &NewUserRow {
+                        email: email.as_str(),
+                        password_hash: &hash,
+                        display_name: &name,
+                        role: Role::Customer.as_str(),
+                        created_at: now,
+                        updated_at: now,
+                    },
+                )
+                .map_err(|e| match e {
+                    StoreError::Unique(_) => ServiceError::Conflict {
+                        code: "email_taken",
+                        detail: "an account with this email already exists".into(),
+                    },
+                    other => other.into(),
+                })?;
+                audit::record(
+                    c,
+                    &audit::AuditEvent {
+                        actor_id: Some(user.id),
+                        action: "user.registered",
+                        entity_type: "user",
+                        entity_id: user.id.to_string(),
+                        detail: json!({ "email": user.email }),
+                    },
+                    now,
+                )?;
+                insert_session(c, user, lifetimes, now)
+            })
+        })
+        .await?;
+    answer(&state.tokens, issued, now)
 }
 
 /// Verifies credentials and opens a session. Failures are throttled per account and client
@@ -71,7 +214,9 @@ pub async fn login(
     state: &AppState,
     req: LoginRequest,
     client: Option<IpAddr>,
-) -> Result<TokenResponse, ServiceError> {
+    idempotency_key: Option<&str>,
+) -> Result<Replayed<TokenResponse>, ServiceError> {
+    let key = secret_request_key(state, LOGIN_ROUTE, idempotency_key, &req)?;
     let email = Email::parse(&req.email)?;
     if req.password.len() > 4 * Password::MAX_LEN {
         // no account can have such a password: refuse without spending a hash on it
@@ -95,28 +240,15 @@ pub async fn login(
     };
     state.login_limiter.succeeded(&throttle_key);
     state.metrics.logins.with_label_values(&["success"]).inc();
-    open_session(state, user, Utc::now()).await
-}
-
-async fn open_session(
-    state: &AppState,
-    user: UserRow,
-    now: DateTime<Utc>,
-) -> Result<TokenResponse, ServiceError> {
-    let dto = user_dto(user)?;
-    let sid = uuid::Uuid::new_v4().to_string();
-    let (refresh, refresh_hash) = auth::new_refresh_token();
-    let row = SessionRow {
-        id: sid.clone(),
-        user_id: dto.id.get(),
-        refresh_hash,
-        created_at: now,
-        expires_at: state.tokens.session_expiry(now, now),
-        revoked_at: None,
-    };
-    let expires = row.expires_at;
-    state.db.write(move |c| sessions::insert(c, &row)).await.map_err(ServiceError::from)?;
-    token_response(&state.tokens, dto, &sid, refresh, now, expires)
+    let now = Utc::now();
+    let lifetimes = state.tokens.clone_lifetimes();
+    let issued = state
+        .db
+        .write(move |c| {
+            issue_once(c, key.as_ref(), lifetimes, now, 200, |c| insert_session(c, user, lifetimes, now))
+        })
+        .await?;
+    answer(&state.tokens, issued, now)
 }
 
 fn token_response(
@@ -139,8 +271,8 @@ fn token_response(
 
 /// What presenting a refresh token found.
 enum Refreshed {
-    /// A live session: rotated.
-    Rotated(String, Box<UserRow>, DateTime<Utc>),
+    /// A live session: rotated (or re-issued for a repeated idempotency key).
+    Rotated(Box<(Issued, bool)>),
     /// Unknown, expired or revoked.
     Invalid,
     /// A token already rotated out: someone holds a copy, so the session was revoked.
@@ -149,19 +281,30 @@ enum Refreshed {
 
 /// Exchanges a refresh token for new tokens; the old refresh token stops working, and
 /// presenting it again revokes the whole session (RFC 9700 reuse detection). Refreshing
-/// never extends a session past its absolute lifetime.
-pub async fn refresh(state: &AppState, token: String) -> Result<TokenResponse, ServiceError> {
+/// never extends a session past its absolute lifetime. With an idempotency key, a repeat of
+/// a refresh whose answer was lost re-issues that session's tokens instead of counting as
+/// reuse (see [`reissue`]).
+pub async fn refresh(
+    state: &AppState,
+    token: String,
+    idempotency_key: Option<&str>,
+) -> Result<Replayed<TokenResponse>, ServiceError> {
     if token.is_empty() || token.len() > 256 {
         return Err(ServiceError::invalid("refresh_token", "is not a refresh token"));
     }
+    let key = secret_request_key(state, REFRESH_ROUTE, idempotency_key, &token)?;
     let presented = auth::refresh_hash(&token);
-    let (next, next_hash) = auth::new_refresh_token();
     let now = Utc::now();
-    let keys = state.tokens.clone_lifetimes();
+    let lifetimes = state.tokens.clone_lifetimes();
     // The outcome is returned, not raised: revoking a reused token's session must commit.
     let outcome = state
         .db
         .write(move |c| -> Result<_, ServiceError> {
+            if let Some(k) = &key
+                && let Some(stored) = k.lookup::<IssuedSession>(c, now)?
+            {
+                return Ok(Refreshed::Rotated(Box::new((reissue(c, k, stored, lifetimes, now)?, true))));
+            }
             let Some(s) = sessions::by_refresh_hash(c, &presented)? else {
                 let Some(sid) = sessions::retired_session(c, &presented)? else {
                     return Ok(Refreshed::Invalid);
@@ -186,53 +329,81 @@ pub async fn refresh(state: &AppState, token: String) -> Result<TokenResponse, S
                 return Ok(Refreshed::Invalid);
             }
             let Some(user) = users::by_id(c, s.user_id)? else { return Ok(Refreshed::Invalid) };
-            let expires = keys.session_expiry(s.created_at, now);
+            let (next, next_hash) = auth::new_refresh_token();
+            let expires = lifetimes.session_expiry(s.created_at, now);
             sessions::rotate(c, &s.id, &presented, &next_hash, expires, now)?;
-            Ok(Refreshed::Rotated(s.id, Box::new(user), expires))
+            let issued = Issued { user, session_id: s.id, refresh: next, expires };
+            if let Some(k) = &key {
+                k.store(c, 200, &issued.stored(), now)?;
+            }
+            Ok(Refreshed::Rotated(Box::new((issued, false))))
         })
         .await?;
     match outcome {
-        Refreshed::Rotated(session_id, user, expires) => {
-            token_response(&state.tokens, user_dto(*user)?, &session_id, next, now, expires)
-        }
+        Refreshed::Rotated(issued) => answer(&state.tokens, *issued, now),
         Refreshed::Invalid | Refreshed::Reused => {
             Err(ServiceError::Unauthorized("refresh token is invalid, expired or revoked"))
         }
     }
 }
 
-/// Revokes the session behind the caller's token.
-pub async fn logout(state: &AppState, session_id: String) -> Result<(), ServiceError> {
+/// Revokes the session behind the caller's token. Logging out is idempotent by nature; a key
+/// is still accepted and remembered, like on every state-changing POST.
+pub async fn logout(
+    state: &AppState,
+    caller: &Caller,
+    session_id: String,
+    idempotency_key: Option<&str>,
+) -> Result<Replayed<()>, ServiceError> {
+    let key = IdempotencyKey::from_request(
+        Some(caller),
+        LOGOUT_ROUTE,
+        idempotency_key,
+        &(),
+        state.settings.idempotency.ttl(),
+    )?;
     let now = Utc::now();
-    state.db.write(move |c| sessions::revoke(c, &session_id, now)).await?;
-    Ok(())
+    state
+        .db
+        .write(move |c| {
+            replay_or_run(c, key.as_ref(), now, 204, |c| {
+                sessions::revoke(c, &session_id, now)?;
+                Ok(())
+            })
+        })
+        .await
 }
 
 /// Revokes the session a refresh token belongs to (for a browser holding only the refresh
 /// cookie). A token already rotated out names its session too: logging out ends it either
 /// way. Unknown tokens are ignored: there is nothing left to end.
-pub async fn logout_by_refresh_token(state: &AppState, token: String) -> Result<(), ServiceError> {
-    let unknown = ServiceError::Unauthorized("neither a valid access token nor a known refresh cookie");
+pub async fn logout_by_refresh_token(
+    state: &AppState,
+    token: String,
+    idempotency_key: Option<&str>,
+) -> Result<Replayed<()>, ServiceError> {
+    let unknown = || ServiceError::Unauthorized("neither a valid access token nor a known refresh cookie");
     if token.is_empty() || token.len() > 256 {
-        return Err(unknown);
+        return Err(unknown());
     }
+    let key = secret_request_key(state, LOGOUT_ROUTE, idempotency_key, &token)?;
     let presented = auth::refresh_hash(&token);
     let now = Utc::now();
-    let known = state
+    state
         .db
-        .write(move |c| -> Result<_, ServiceError> {
-            let sid = match sessions::by_refresh_hash(c, &presented)? {
-                Some(s) => Some(s.id),
-                None => sessions::retired_session(c, &presented)?,
-            };
-            if let Some(sid) = &sid {
-                sessions::revoke(c, sid, now)?;
-            }
-            Ok(sid.is_some())
+        .write(move |c| {
+            replay_or_run(c, key.as_ref(), now, 204, |c| {
+                let sid = match sessions::by_refresh_hash(c, &presented)? {
+                    Some(s) => Some(s.id),
+                    None => sessions::retired_session(c, &presented)?,
+                };
+                // logging out twice is fine; a cookie that names no session is no credential
+                let sid = sid.ok_or_else(unknown)?;
+                sessions::revoke(c, &sid, now)?;
+                Ok(())
+            })
         })
-        .await?;
-    // logging out twice is fine; a cookie that names no session at all is not a credential
-    if known { Ok(()) } else { Err(unknown) }
+        .await
 }
 
 /// The account and role behind a session, if the session is live.

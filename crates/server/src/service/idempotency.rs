@@ -114,6 +114,68 @@ impl IdempotencyKey {
     }
 }
 
+impl IdempotencyKey {
+    /// The same key with its request hash keyed by `mac` (an HMAC with a server secret), for
+    /// requests that carry a secret (a password, a refresh token): the stored hash then
+    /// reveals nothing a guess could be checked against.
+    pub fn keyed(mut self, mac: impl FnOnce(&str) -> String) -> IdempotencyKey {
+        self.request_hash = mac(&self.request_hash);
+        self
+    }
+
+    /// The answer stored for this key, if any (inside the write transaction); the same key
+    /// stored for another request is `422 idempotency_key_reused`.
+    pub fn lookup<T: DeserializeOwned>(
+        &self,
+        c: &mut Conn,
+        now: DateTime<Utc>,
+    ) -> Result<Option<T>, ServiceError> {
+        let Some(stored) = repo::find(c, &self.scope, &self.key, now - self.ttl)? else { return Ok(None) };
+        if stored.request_hash != self.request_hash {
+            return Err(reused());
+        }
+        Ok(Some(serde_json::from_str(&stored.response).map_err(ServiceError::internal)?))
+    }
+
+    /// Stores the answer of the request that just ran (inside its write transaction).
+    pub fn store<T: Serialize>(
+        &self,
+        c: &mut Conn,
+        status: u16,
+        value: &T,
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        let response = serde_json::to_string(value).map_err(ServiceError::internal)?;
+        repo::insert(
+            c,
+            &IdempotencyRow {
+                scope: self.scope.clone(),
+                key: self.key.clone(),
+                request_hash: self.request_hash.clone(),
+                status: i32::from(status),
+                response,
+                created_at: now,
+            },
+        )?;
+        Ok(())
+    }
+
+    /// Replaces the stored answer (after a replay re-issued it).
+    pub fn store_again<T: Serialize>(&self, c: &mut Conn, value: &T) -> Result<(), ServiceError> {
+        let response = serde_json::to_string(value).map_err(ServiceError::internal)?;
+        Ok(repo::update_response(c, &self.scope, &self.key, &response)?)
+    }
+}
+
+fn reused() -> ServiceError {
+    ServiceError::Unprocessable {
+        code: "idempotency_key_reused",
+        detail: format!(
+            "this {HEADER} was already used with a different request; use a new key for a new request"
+        ),
+    }
+}
+
 /// Runs `work` once per key, inside the caller's write transaction (see the module docs).
 /// Without a key, `work` simply runs. `status` is the HTTP status of a successful answer,
 /// stored with it.
@@ -131,31 +193,11 @@ where
     let Some(k) = key else {
         return Ok(Replayed { value: work(c)?, replayed: false });
     };
-    if let Some(stored) = repo::find(c, &k.scope, &k.key, now - k.ttl)? {
-        if stored.request_hash != k.request_hash {
-            return Err(ServiceError::Unprocessable {
-                code: "idempotency_key_reused",
-                detail: format!(
-                    "this {HEADER} was already used with a different request; use a new key for a new request"
-                ),
-            });
-        }
-        let value = serde_json::from_str(&stored.response).map_err(ServiceError::internal)?;
+    if let Some(value) = k.lookup(c, now)? {
         return Ok(Replayed { value, replayed: true });
     }
     let value = work(c)?;
-    let response = serde_json::to_string(&value).map_err(ServiceError::internal)?;
-    repo::insert(
-        c,
-        &IdempotencyRow {
-            scope: k.scope.clone(),
-            key: k.key.clone(),
-            request_hash: k.request_hash.clone(),
-            status: i32::from(status),
-            response,
-            created_at: now,
-        },
-    )?;
+    k.store(c, status, &value, now)?;
     Ok(Replayed { value, replayed: false })
 }
 

@@ -30,6 +30,15 @@ pub fn insert(c: &mut Conn, row: &IdempotencyRow) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Replaces the stored answer of a key, keeping its request hash and age (an answer that is
+/// re-issued on replay, like a session's tokens).
+pub fn update_response(c: &mut Conn, scope: &str, key: &str, response: &str) -> Result<(), StoreError> {
+    diesel::update(idempotency_keys::table.find((scope, key)))
+        .set(idempotency_keys::response.eq(response))
+        .execute(c)?;
+    Ok(())
+}
+
 /// Deletes the answers stored before `cutoff`; returns how many.
 pub fn purge_older_than(c: &mut Conn, cutoff: DateTime<Utc>) -> Result<usize, StoreError> {
     Ok(diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(cutoff))).execute(c)?)

@@ -92,3 +92,8 @@ pub fn purge(c: &mut Conn, cutoff: DateTime<Utc>) -> Result<usize, StoreError> {
     )
     .execute(c)?)
 }
+
+/// The session with this ID, whatever its state.
+pub fn by_id(c: &mut Conn, id: &str) -> Result<Option<SessionRow>, StoreError> {
+    Ok(sessions::table.find(id).select(SessionRow::as_select()).first(c).optional()?)
+}
