@@ -57,14 +57,25 @@ rc=0; PYTHONPATH="$DIR" "$VENV/bin/python" tests/contract/generated_client.py "$
 
 ADMIN=$(token admin@retail.test demo-Kestrel-2026)
 CUSTOMER=$(token customer@retail.test demo-Wren-2026)
+SUPPORT=$(token support@retail.test demo-Heron-2026)
 WAREHOUSE=$(token warehouse@retail.test demo-Osprey-2026)
-rc=0; st admin $((SECS * 40 / 100)) -H "Authorization: Bearer $ADMIN" --exclude-path /api/auth/logout || rc=$?; record $rc
-rc=0; st customer $((SECS * 20 / 100)) -H "Authorization: Bearer $CUSTOMER" --exclude-path /api/auth/logout || rc=$?; record $rc
-rc=0; st warehouse $((SECS * 15 / 100)) -H "Authorization: Bearer $WAREHOUSE" --exclude-path /api/auth/logout || rc=$?; record $rc
-rc=0; st anonymous $((SECS * 15 / 100)) --exclude-path /api/auth/logout || rc=$?; record $rc
-# logout ends the session it is called with: a token of its own
+FINANCE=$(token finance@retail.test demo-Falcon-2026)
+pass() { # label share-of-SECS-in-percent [options...]
+  local label=$1 share=$2
+  shift 2
+  rc=0
+  st "$label" $((SECS * share / 100 + 1)) "$@" || rc=$?
+  record $rc
+}
+pass admin 30 -H "Authorization: Bearer $ADMIN" --exclude-path /api/auth/logout
+pass customer 15 -H "Authorization: Bearer $CUSTOMER" --exclude-path /api/auth/logout
+pass support 8 -H "Authorization: Bearer $SUPPORT" --exclude-path /api/auth/logout
+pass warehouse 8 -H "Authorization: Bearer $WAREHOUSE" --exclude-path /api/auth/logout
+pass finance 8 -H "Authorization: Bearer $FINANCE" --exclude-path /api/auth/logout
+pass anonymous 15 --exclude-path /api/auth/logout
+# logout ends the session it is called with: a fresh token of its own
 LOGOUT=$(token support@retail.test demo-Heron-2026)
-rc=0; st logout $((SECS * 10 / 100 + 1)) -H "Authorization: Bearer $LOGOUT" --include-path /api/auth/logout || rc=$?; record $rc
+pass logout 8 -H "Authorization: Bearer $LOGOUT" --include-path /api/auth/logout
 
 echo "contract: $passed passed, $failed failed"
 exit $status
