@@ -83,13 +83,7 @@ pub enum ApiError {
 // Debug prints the whole cause chain, which is what the logs need for a 5xx.
 impl std::fmt::Debug for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{self}")?;
-        let mut source = std::error::Error::source(self);
-        while let Some(s) = source {
-            write!(f, "\n  caused by: {s}")?;
-            source = s.source();
-        }
-        Ok(())
+        crate::service::fmt_cause_chain(self, f)
     }
 }
 

@@ -70,16 +70,20 @@ fn describe(e: &ValidationErrors) -> String {
     e.0.iter().map(|f| f.to_string()).collect::<Vec<_>>().join("; ")
 }
 
-// Debug prints the whole cause chain, which is what logs need.
+/// Writes an error and its whole cause chain: what logs need for a failure.
+pub fn fmt_cause_chain(e: &dyn std::error::Error, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    write!(f, "{e}")?;
+    let mut source = e.source();
+    while let Some(s) = source {
+        write!(f, "\n  caused by: {s}")?;
+        source = s.source();
+    }
+    Ok(())
+}
+
 impl std::fmt::Debug for ServiceError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{self}")?;
-        let mut source = std::error::Error::source(self);
-        while let Some(s) = source {
-            write!(f, "\n  caused by: {s}")?;
-            source = s.source();
-        }
-        Ok(())
+        fmt_cause_chain(self, f)
     }
 }
 

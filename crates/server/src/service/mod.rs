@@ -8,7 +8,7 @@ pub mod idempotency;
 pub mod operator;
 pub mod users;
 
-pub use error::ServiceError;
+pub use error::{ServiceError, fmt_cause_chain};
 
 use retail_api_types as api;
 use retail_domain::Caller;

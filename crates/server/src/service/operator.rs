@@ -72,28 +72,9 @@ pub async fn set_role(db: &Db, email: &str, role: Role) -> Result<retail_api_typ
     let now = Utc::now();
     let row = db
         .write(move |c| -> Result<_, ServiceError> {
-            let before = users::by_email(c, email.as_str())?
+            let account = users::by_email(c, email.as_str())?
                 .ok_or_else(|| ServiceError::not_found(format!("account {}", email.as_str())))?;
-            let after = users::set_role(c, before.id, role, now)?
-                .ok_or_else(|| ServiceError::not_found(format!("account {}", email.as_str())))?;
-            if users::count_with_role(c, Role::Admin)? == 0 {
-                return Err(ServiceError::Conflict {
-                    code: "last_admin",
-                    detail: "this change would leave the shop without an admin".into(),
-                });
-            }
-            audit::record(
-                c,
-                &AuditEvent {
-                    actor_id: None,
-                    action: "user.role_changed_by_operator",
-                    entity_type: "user",
-                    entity_id: before.id.to_string(),
-                    detail: json!({ "from": before.role, "to": role.as_str() }),
-                },
-                now,
-            )?;
-            Ok(after)
+            super::users::set_role_in(c, account.id, role, None, "user.role_changed_by_operator", now)
         })
         .await?;
     user_dto(row)

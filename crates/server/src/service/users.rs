@@ -1,11 +1,13 @@
 //! Account administration and the audit log.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use retail_api_types::{AuditList, AuditQuery, User, UserList, UserQuery};
 use retail_domain::account::{Permission, Role, check_role_change};
 use retail_domain::paging::PageRequest;
 use retail_domain::validation::filter_text;
 use retail_domain::{Caller, UserId};
+use retail_store::Conn;
+use retail_store::models::UserRow;
 use retail_store::repo::audit::{self, AuditEvent};
 use retail_store::repo::users::{self, UserFilter};
 use serde_json::json;
@@ -49,32 +51,43 @@ pub async fn change_role(
     let actor_id = actor.user_id().map(UserId::get);
     let now = Utc::now();
     let row = write_as(&state.db, actor, Permission::ManageUsers, move |c, _| {
-        let before = users::by_id(c, target.get())?
-            .ok_or_else(|| ServiceError::not_found(format!("user {target}")))?;
-        let after = users::set_role(c, target.get(), role, now)?
-            .ok_or_else(|| ServiceError::not_found(format!("user {target}")))?;
-        if users::count_with_role(c, Role::Admin)? == 0 {
-            // rolled back with the rest of the transaction
-            return Err(ServiceError::Conflict {
-                code: "last_admin",
-                detail: "this change would leave the shop without an admin".into(),
-            });
-        }
-        audit::record(
-            c,
-            &AuditEvent {
-                actor_id,
-                action: "user.role_changed",
-                entity_type: "user",
-                entity_id: target.to_string(),
-                detail: json!({ "from": before.role, "to": role.as_str() }),
-            },
-            now,
-        )?;
-        Ok(after)
+        set_role_in(c, target.get(), role, actor_id, "user.role_changed", now)
     })
     .await?;
     user_dto(row)
+}
+
+/// Sets an account's role inside the caller's transaction, with its audit row. A change
+/// that would leave the shop without an admin is refused (and rolls back with the rest).
+pub(crate) fn set_role_in(
+    c: &mut Conn,
+    target: i64,
+    role: Role,
+    actor_id: Option<i64>,
+    action: &'static str,
+    now: DateTime<Utc>,
+) -> Result<UserRow, ServiceError> {
+    let missing = || ServiceError::not_found(format!("user {target}"));
+    let before = users::by_id(c, target)?.ok_or_else(missing)?;
+    let after = users::set_role(c, target, role, now)?.ok_or_else(missing)?;
+    if users::count_with_role(c, Role::Admin)? == 0 {
+        return Err(ServiceError::Conflict {
+            code: "last_admin",
+            detail: "this change would leave the shop without an admin".into(),
+        });
+    }
+    audit::record(
+        c,
+        &AuditEvent {
+            actor_id,
+            action,
+            entity_type: "user",
+            entity_id: target.to_string(),
+            detail: json!({ "from": before.role, "to": role.as_str() }),
+        },
+        now,
+    )?;
+    Ok(after)
 }
 
 /// One page of the audit log, newest first.
