@@ -216,17 +216,7 @@ impl Db {
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
-        let permit = self.read_gate.enter("read").await?;
-        let pool = self.read.clone();
-        let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || {
-            let _enter = span.enter();
-            let _permit = permit;
-            let mut c = pool.get().map_err(StoreError::from)?;
-            f(&mut c)
-        })
-        .await
-        .map_err(StoreError::from)?
+        run(&self.read_gate, "read", &self.read, f).await
     }
 
     /// Runs `f` on a read-only connection of the search pool, on the blocking pool.
@@ -242,17 +232,7 @@ impl Db {
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
-        let permit = self.search_gate.enter("search").await?;
-        let pool = self.search.clone();
-        let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || {
-            let _enter = span.enter();
-            let _permit = permit;
-            let mut c = pool.get().map_err(StoreError::from)?;
-            f(&mut c)
-        })
-        .await
-        .map_err(StoreError::from)?
+        run(&self.search_gate, "search", &self.search, f).await
     }
 
     /// Runs `f` inside one `BEGIN IMMEDIATE` transaction on the writer, on the blocking pool.
@@ -263,20 +243,13 @@ impl Db {
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
-        let permit = self.write_gate.enter("write").await?;
-        let pool = self.write.clone();
-        let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || {
-            let _enter = span.enter();
-            let _permit = permit;
-            let mut c = pool.get().map_err(StoreError::from)?;
+        run(&self.write_gate, "write", &self.write, move |c| {
             c.immediate_transaction(|c| f(c).map_err(TxError::App)).map_err(|e| match e {
                 TxError::App(e) => e,
                 TxError::Diesel(d) => E::from(StoreError::from(d)),
             })
         })
         .await
-        .map_err(StoreError::from)?
     }
 
     /// Whether the database answers and every migration is applied: (reachable, migrated).
@@ -314,6 +287,29 @@ impl Db {
             idle: r.idle_connections + w.idle_connections + s.idle_connections,
         }
     }
+}
+
+/// Runs `f` on a connection of `pool` on the blocking pool, once `gate` admits the caller
+/// (so waiting callers hold no thread), keeping the caller's tracing span.
+async fn run<T, E, F>(gate: &Gate, what: &str, pool: &SqlitePool, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut Conn) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<StoreError> + Send + 'static,
+{
+    let permit = gate.enter(what).await?;
+    let pool = pool.clone();
+    let span = tracing::Span::current();
+    let out = tokio::task::spawn_blocking(move || {
+        let _enter = span.enter();
+        let mut c = pool.get().map_err(StoreError::from)?;
+        f(&mut c)
+    })
+    .await;
+    // Released only once the blocking thread is done, so the next caller finds it free
+    // instead of starting another one.
+    drop(permit);
+    out.map_err(StoreError::from)?
 }
 
 /// Whether every embedded migration is recorded as applied. Reads only, so it works on a

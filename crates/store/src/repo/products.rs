@@ -13,24 +13,46 @@ use crate::models::{ProductRow, StockMovementRow};
 use crate::schema::{catalog_version, products, stock_movements};
 use crate::{Conn, StoreError};
 
+/// A new product's row: zero stock (the ledger records the initial stock), version 1.
+#[derive(Insertable)]
+#[diesel(table_name = products)]
+struct NewRow<'a> {
+    sku: &'a str,
+    name: &'a str,
+    description: &'a str,
+    price_cents: i64,
+    currency: &'static str,
+    stock: i64,
+    category: &'a str,
+    image_url: Option<&'a str>,
+    active: bool,
+    version: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+fn new_row(p: &NewProduct, now: DateTime<Utc>) -> NewRow<'_> {
+    NewRow {
+        sku: p.sku.as_str(),
+        name: &p.name,
+        description: &p.description,
+        price_cents: p.price.cents(),
+        currency: p.currency.code(),
+        stock: 0,
+        category: &p.category,
+        image_url: p.image_url.as_deref(),
+        active: p.active,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
 /// Inserts a product with zero stock; the caller records the initial stock through
 /// [`apply_stock_delta`] so that it lands in the ledger.
 pub fn insert(c: &mut Conn, p: &NewProduct, now: DateTime<Utc>) -> Result<ProductRow, StoreError> {
     Ok(diesel::insert_into(products::table)
-        .values((
-            products::sku.eq(p.sku.as_str()),
-            products::name.eq(&p.name),
-            products::description.eq(&p.description),
-            products::price_cents.eq(p.price.cents()),
-            products::currency.eq(p.currency.code()),
-            products::stock.eq(0),
-            products::category.eq(&p.category),
-            products::image_url.eq(p.image_url.as_deref()),
-            products::active.eq(p.active),
-            products::version.eq(1),
-            products::created_at.eq(now),
-            products::updated_at.eq(now),
-        ))
+        .values(new_row(p, now))
         .returning(ProductRow::as_returning())
         .get_result(c)?)
 }
@@ -40,25 +62,7 @@ pub fn insert(c: &mut Conn, p: &NewProduct, now: DateTime<Utc>) -> Result<Produc
 pub fn bulk_insert(c: &mut Conn, items: &[NewProduct], now: DateTime<Utc>) -> Result<usize, StoreError> {
     let mut inserted = 0;
     for chunk in items.chunks(500) {
-        let rows: Vec<_> = chunk
-            .iter()
-            .map(|p| {
-                (
-                    products::sku.eq(p.sku.as_str()),
-                    products::name.eq(&p.name),
-                    products::description.eq(&p.description),
-                    products::price_cents.eq(p.price.cents()),
-                    products::currency.eq(p.currency.code()),
-                    products::stock.eq(0),
-                    products::category.eq(&p.category),
-                    products::image_url.eq(p.image_url.as_deref()),
-                    products::active.eq(p.active),
-                    products::version.eq(1),
-                    products::created_at.eq(now),
-                    products::updated_at.eq(now),
-                )
-            })
-            .collect();
+        let rows: Vec<_> = chunk.iter().map(|p| new_row(p, now)).collect();
         inserted += diesel::insert_into(products::table).values(rows).execute(c)?;
     }
     Ok(inserted)
