@@ -3,9 +3,10 @@
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use crate::components::{Header, SessionProvider};
+use crate::components::{CartProvider, Header, SessionProvider};
 use crate::pages::{
-    AdminProductsPage, AdminUsersPage, CatalogPage, LoginPage, NotFoundPage, ProductPage, RegisterPage,
+    AdminProductsPage, AdminUsersPage, CartPage, CatalogPage, CheckoutPage, CreditPage, LoginPage,
+    NotFoundPage, OrderPage, OrdersPage, ProductPage, ReceiptPage, RegisterPage, StaffOrdersPage,
 };
 use crate::routes::Route;
 
@@ -15,6 +16,13 @@ fn switch(route: Route) -> Html {
         Route::Product { id } => html! { <ProductPage {id} /> },
         Route::Login => html! { <LoginPage /> },
         Route::Register => html! { <RegisterPage /> },
+        Route::Cart => html! { <CartPage /> },
+        Route::Checkout => html! { <CheckoutPage /> },
+        Route::Orders => html! { <OrdersPage /> },
+        Route::Order { id } => html! { <OrderPage {id} /> },
+        Route::Receipt { id } => html! { <ReceiptPage {id} /> },
+        Route::Credit => html! { <CreditPage /> },
+        Route::StaffOrders => html! { <StaffOrdersPage /> },
         Route::Admin => html! { <Redirect<Route> to={Route::AdminProducts} /> },
         Route::AdminProducts => html! { <AdminProductsPage /> },
         Route::AdminUsers => html! { <AdminUsersPage /> },
@@ -30,17 +38,19 @@ fn ScrollToTop() -> Html {
     html! {}
 }
 
-/// The app: router, session, header, current page.
+/// The app: router, session, cart, header, current page.
 #[component]
 pub fn App() -> Html {
     html! {
         <BrowserRouter>
             <SessionProvider>
-                <ScrollToTop />
-                <Header />
-                <main class="container page">
-                    <Switch<Route> render={switch} />
-                </main>
+                <CartProvider>
+                    <ScrollToTop />
+                    <Header />
+                    <main class="container page">
+                        <Switch<Route> render={switch} />
+                    </main>
+                </CartProvider>
             </SessionProvider>
         </BrowserRouter>
     }

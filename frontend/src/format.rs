@@ -1,7 +1,8 @@
-//! Pure text helpers: money in and out of integer minor units, stock labels, counts.
-//! Amounts never pass through floating point.
+//! Pure text helpers: money in and out of integer minor units, stock labels, counts, order
+//! states, times. Amounts never pass through floating point.
 
-use retail_api_types::Currency;
+use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
+use retail_api_types::{CreditKind, Currency, OrderState};
 
 /// Stock at or below this (but above zero) is shown as "Only N left".
 pub const LOW_STOCK: i64 = 5;
@@ -126,6 +127,73 @@ pub fn count_noun(n: i64, singular: &str, plural: &str) -> String {
     format!("{n} {}", if n == 1 { singular } else { plural })
 }
 
+/// `1 item`, `3 items` for a number of units.
+pub fn count_items(n: u32) -> String {
+    count_noun(i64::from(n), "item", "items")
+}
+
+/// A moment as the shop shows it: `2026-11-26 14:03 UTC`.
+pub fn format_when(at: &DateTime<Utc>) -> String {
+    // By hand rather than with `format("%Y…")`: chrono's strftime machinery would add
+    // much to the WASM size for one pattern.
+    format!("{:04}-{:02}-{:02} {:02}:{:02} UTC", at.year(), at.month(), at.day(), at.hour(), at.minute())
+}
+
+/// `2026-11-26` (what `<input type="date">` holds) -> that day's first moment, UTC.
+pub fn day_start(day: &str) -> Option<DateTime<Utc>> {
+    let mut parts = day.trim().split('-');
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    let digits = |p: &str, n: usize| p.len() == n && p.bytes().all(|b| b.is_ascii_digit());
+    if parts.next().is_some() || !digits(y, 4) || !digits(m, 2) || !digits(d, 2) {
+        return None;
+    }
+    let date = NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)?;
+    Some(date.and_hms_opt(0, 0, 0)?.and_utc())
+}
+
+/// The moment after a day (`2026-11-26` -> `2026-11-27T00:00Z`), so "to" includes that day.
+pub fn day_end(day: &str) -> Option<DateTime<Utc>> {
+    let start = day_start(day)?;
+    start.date_naive().succ_opt()?.and_hms_opt(0, 0, 0).map(|d| d.and_utc())
+}
+
+/// An order state in plain words.
+pub fn state_label(state: OrderState) -> &'static str {
+    match state {
+        OrderState::PendingPayment => "Awaiting payment",
+        OrderState::Paid => "Paid",
+        OrderState::Shipped => "Shipped",
+        OrderState::Delivered => "Delivered",
+        OrderState::Cancelled => "Cancelled",
+        OrderState::PartiallyRefunded => "Partly refunded",
+        OrderState::Refunded => "Refunded",
+    }
+}
+
+/// CSS classes of an order state's tag.
+pub fn state_class(state: OrderState) -> &'static str {
+    match state {
+        OrderState::PendingPayment => "tag tag-warning",
+        OrderState::Paid | OrderState::Shipped => "tag tag-info",
+        OrderState::Delivered => "tag tag-ok",
+        OrderState::Cancelled | OrderState::PartiallyRefunded | OrderState::Refunded => "tag tag-muted",
+    }
+}
+
+/// A store-credit entry kind in plain words.
+pub fn credit_kind_label(kind: CreditKind) -> &'static str {
+    match kind {
+        CreditKind::Grant => "Credit added",
+        CreditKind::Spend => "Spent on an order",
+        CreditKind::Reversal => "Given back",
+    }
+}
+
+/// A signed change, `+€5.00` or `-€2.50`.
+pub fn format_delta(cents: i64, currency: Currency) -> String {
+    if cents > 0 { format!("+{}", format_money(cents, currency)) } else { format_money(cents, currency) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,5 +264,44 @@ mod tests {
     fn counts_pick_singular_or_plural() {
         assert_eq!(count_noun(1, "product", "products"), "1 product");
         assert_eq!(count_noun(0, "product", "products"), "0 products");
+    }
+
+    #[test]
+    fn times_and_days_are_shown_in_utc() {
+        let at = day_start("2026-11-26").unwrap_or_default();
+        assert_eq!(format_when(&at), "2026-11-26 00:00 UTC");
+        assert_eq!(
+            day_end("2026-11-26").map(|d| d.to_rfc3339()).as_deref(),
+            Some("2026-11-27T00:00:00+00:00")
+        );
+        assert_eq!(day_end("2026-12-31").map(|d| d.date_naive().to_string()).as_deref(), Some("2027-01-01"));
+        assert_eq!(day_start(""), None);
+        assert_eq!(day_start("26.11.2026"), None);
+        assert_eq!(day_start("2026-02-30"), None);
+        assert_eq!(day_start("2026-1-05"), None);
+        assert_eq!(day_start("2026-01-05-1"), None);
+        assert_eq!(
+            day_start(" 2026-01-05 ").map(|d| format_when(&d)).as_deref(),
+            Some("2026-01-05 00:00 UTC")
+        );
+    }
+
+    #[test]
+    fn order_states_and_credit_kinds_have_words() {
+        for s in OrderState::ALL {
+            assert!(!state_label(s).is_empty());
+            assert!(state_class(s).starts_with("tag "));
+        }
+        assert_eq!(state_label(OrderState::PendingPayment), "Awaiting payment");
+        assert_eq!(credit_kind_label(CreditKind::Spend), "Spent on an order");
+    }
+
+    #[test]
+    fn deltas_carry_their_sign() {
+        assert_eq!(format_delta(500, Currency::EUR), "+€5.00");
+        assert_eq!(format_delta(-250, Currency::EUR), "-€2.50");
+        assert_eq!(format_delta(0, Currency::EUR), "€0.00");
+        assert_eq!(count_items(1), "1 item");
+        assert_eq!(count_items(2), "2 items");
     }
 }

@@ -1,4 +1,5 @@
-//! The retail single-page app: catalog, product pages, accounts and administration.
+//! The retail single-page app: catalog, product pages, cart and checkout, orders and
+//! receipts, store credit, accounts, staff order handling and administration.
 
 mod app;
 mod components;

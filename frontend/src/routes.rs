@@ -15,6 +15,24 @@ pub enum Route {
     Login,
     #[at("/register")]
     Register,
+    #[at("/cart")]
+    Cart,
+    #[at("/checkout")]
+    Checkout,
+    /// Its page lives in the query string (`?page=`).
+    #[at("/orders")]
+    Orders,
+    #[at("/orders/:id")]
+    Order { id: i64 },
+    #[at("/orders/:id/receipt")]
+    Receipt { id: i64 },
+    /// Store-credit balance and ledger; its page lives in the query string (`?page=`).
+    #[at("/credit")]
+    Credit,
+    /// Every customer's orders; page and filters live in the query string
+    /// (`?page=&state=&customer=&from=&to=`).
+    #[at("/staff/orders")]
+    StaffOrders,
     #[at("/admin")]
     Admin,
     /// Its page lives in the query string (`?page=`).

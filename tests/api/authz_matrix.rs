@@ -3,7 +3,7 @@
 //! without a decision about who may call it.
 
 use reqwest::Method;
-use retail_api_types::{Product, TokenResponse};
+use retail_api_types::{Cart, Order, Product, TokenResponse};
 use retail_tests::{TestApp, spawn_app};
 use serde_json::{Value, json};
 
@@ -33,6 +33,27 @@ const MATRIX: &[(&str, &str, [u16; 6])] = &[
     ("GET",   "/api/admin/users",                         [401, 403, 403, 403, 403, 200]),
     ("PUT",   "/api/admin/users/{id}/role",               [401, 403, 403, 403, 403, 200]),
     ("GET",   "/api/admin/audit",                         [401, 403, 403, 403, 403, 200]),
+    // everyone signed in has a cart of their own and may buy
+    ("GET",   "/api/cart",                                [401, 200, 200, 200, 200, 200]),
+    ("DELETE","/api/cart",                                [401, 200, 200, 200, 200, 200]),
+    ("POST",  "/api/cart/lines",                          [401, 200, 200, 200, 200, 200]),
+    ("PATCH", "/api/cart/lines/{id}",                     [401, 200, 200, 200, 200, 200]),
+    ("DELETE","/api/cart/lines/{id}",                     [401, 200, 200, 200, 200, 200]),
+    ("POST",  "/api/checkout",                            [401, 201, 201, 201, 201, 201]),
+    ("GET",   "/api/orders",                              [401, 200, 200, 200, 200, 200]),
+    ("GET",   "/api/credit",                              [401, 200, 200, 200, 200, 200]),
+    // the customer's own order; staff who may view orders see anyone's
+    ("GET",   "/api/orders/{id}",                         [401, 200, 200, 200, 200, 200]),
+    ("GET",   "/api/orders/{id}/receipt",                 [401, 200, 200, 200, 200, 200]),
+    // each caller's own paid order: an owner may cancel it until it ships
+    ("POST",  "/api/orders/{id}/cancel",                  [401, 200, 200, 200, 200, 200]),
+    ("GET",   "/api/staff/orders",                        [401, 403, 200, 200, 200, 200]),
+    ("POST",  "/api/staff/orders/{id}/ship",              [401, 403, 200, 200, 403, 200]),
+    ("POST",  "/api/staff/orders/{id}/deliver",           [401, 403, 200, 200, 403, 200]),
+    ("POST",  "/api/staff/orders/{id}/cancel",            [401, 403, 200, 200, 403, 200]),
+    ("POST",  "/api/staff/credit",                        [401, 403, 403, 403, 201, 201]),
+    ("GET",   "/api/staff/credit/{id}",                   [401, 403, 403, 403, 200, 200]),
+    ("GET",   "/api/staff/reconciliation",                [401, 403, 403, 403, 200, 200]),
 ];
 
 /// A fresh session for `caller` (anonymous has none).
@@ -44,6 +65,52 @@ async fn session(app: &TestApp, caller: &str) -> Option<TokenResponse> {
     Some(app.login(a.email, a.password).await)
 }
 
+/// A product with plenty of stock, for the checkout rows (the seed's stock levels vary).
+async fn stocked_product(app: &TestApp, n: usize) -> Product {
+    let admin = app.token_for("admin").await;
+    let body = json!({"sku": format!("MATRIX-BUY-{n}"), "name": "Matrix buy", "price_cents": 500,
+                      "currency": "EUR", "category": "test", "initial_stock": 10});
+    let r = app.post_json("/api/admin/products", &body, Some(&admin)).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    r.json().await.unwrap()
+}
+
+/// Empties `token`'s cart and puts one unit of a fresh product in it; the cart line's ID.
+async fn one_line_cart(app: &TestApp, token: &str, n: usize) -> i64 {
+    let p = stocked_product(app, n).await;
+    let r = app.client.delete(app.url("/api/cart")).bearer_auth(token).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let r = app
+        .post_json("/api/cart/lines", &json!({"product_id": p.id, "quantity": 1}), Some(token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let cart: Cart = r.json().await.unwrap();
+    cart.lines[0].id.get()
+}
+
+/// A paid order of `token`'s (by default the demo customer's).
+async fn paid_order(app: &TestApp, token: Option<&str>, n: usize) -> Order {
+    let customer = match token {
+        Some(t) => t.to_owned(),
+        None => app.token_for("customer").await,
+    };
+    one_line_cart(app, &customer, n).await;
+    let r = app
+        .post_json(
+            "/api/checkout",
+            &json!({"card_token": "tok_visa", "use_credit_cents": 0}),
+            Some(&customer),
+        )
+        .header("Idempotency-Key", format!("matrix-order-{n}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    r.json().await.unwrap()
+}
+
 /// A valid request for the operation, so that only the caller decides the answer.
 async fn request(
     app: &TestApp,
@@ -53,9 +120,66 @@ async fn request(
     n: usize,
 ) -> reqwest::RequestBuilder {
     let product: Product = app.get_json("/api/products/1", None).await;
-    let path = template.replace("{id}", &product.id.to_string());
     let token = me.map(|t| t.access_token.as_str());
+    // the record the path names: a product, or a cart line, order or account of the right kind
+    let id = match template {
+        "/api/cart/lines/{id}" => match token {
+            Some(t) => one_line_cart(app, t, n).await,
+            None => 1,
+        },
+        "/api/orders/{id}/cancel" => match token {
+            Some(t) => paid_order(app, Some(t), n).await.id.get(),
+            None => 1,
+        },
+        "/api/orders/{id}"
+        | "/api/orders/{id}/receipt"
+        | "/api/staff/orders/{id}/ship"
+        | "/api/staff/orders/{id}/cancel" => paid_order(app, None, n).await.id.get(),
+        "/api/staff/orders/{id}/deliver" => {
+            let o = paid_order(app, None, n).await;
+            let admin = app.token_for("admin").await;
+            let r = app
+                .post_json(
+                    &format!("/api/staff/orders/{}/ship", o.id),
+                    &json!({"carrier": "DHL", "tracking": format!("M{n}")}),
+                    Some(&admin),
+                )
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            o.id.get()
+        }
+        "/api/staff/credit/{id}" => demo_customer_id(app).await,
+        _ => product.id.get(),
+    };
+    let path = template.replace("{id}", &id.to_string());
     let body: Option<Value> = match (method, template) {
+        ("POST", "/api/cart/lines") => {
+            let p = stocked_product(app, n).await;
+            Some(json!({"product_id": p.id, "quantity": 1}))
+        }
+        ("PATCH", "/api/cart/lines/{id}") => Some(json!({"quantity": 2})),
+        ("POST", "/api/checkout") => {
+            if let Some(t) = token {
+                one_line_cart(app, t, n).await;
+            }
+            let body = json!({"card_token": "tok_visa", "use_credit_cents": 0});
+            let rb = app.send_json(Method::POST, &path, &body, token);
+            return rb.header("Idempotency-Key", format!("matrix-{n}"));
+        }
+        ("POST", "/api/orders/{id}/cancel" | "/api/staff/orders/{id}/cancel") => {
+            Some(json!({"reason": "matrix"}))
+        }
+        ("POST", "/api/staff/orders/{id}/ship") => {
+            Some(json!({"carrier": "DHL", "tracking": format!("M{n}")}))
+        }
+        ("POST", "/api/staff/credit") => {
+            let body =
+                json!({"user_id": demo_customer_id(app).await, "amount_cents": 100, "reason": "matrix"});
+            let rb = app.send_json(Method::POST, &path, &body, token);
+            return rb.header("Idempotency-Key", format!("matrix-{n}"));
+        }
         ("POST", "/api/auth/register") => {
             Some(json!({"email": format!("matrix-{n}@retail.test"), "password": "a long enough pass 1"}))
         }
@@ -69,7 +193,9 @@ async fn request(
             "sku": format!("MATRIX-{n}"), "name": "Matrix", "price_cents": 100,
             "currency": "EUR", "category": "test", "initial_stock": 1
         })),
-        ("PATCH", _) => Some(json!({"version": product.version, "name": format!("Renamed {n}")})),
+        ("PATCH", "/api/admin/products/{id}") => {
+            Some(json!({"version": product.version, "name": format!("Renamed {n}")}))
+        }
         ("POST", "/api/admin/products/{id}/stock") => Some(json!({"delta": 1, "reason": "matrix"})),
         ("PUT", _) => {
             let target = app.register(&format!("target-{n}@retail.test")).await;
@@ -77,6 +203,7 @@ async fn request(
             let rb = app.send_json(Method::PUT, &p, &json!({"role": "support"}), token);
             return rb;
         }
+        ("POST", "/api/staff/orders/{id}/deliver") => None,
         ("POST", _) => Some(json!({})),
         _ => None,
     };
@@ -91,6 +218,11 @@ async fn request(
             }
         }
     }
+}
+
+async fn demo_customer_id(app: &TestApp) -> i64 {
+    let a = retail_server::seed::DEMO_ACCOUNTS.iter().find(|a| a.role.as_str() == "customer").unwrap();
+    app.login(a.email, a.password).await.user.id.get()
 }
 
 #[tokio::test]

@@ -1,5 +1,5 @@
 use retail_api_types::{CategoryCount, Product, ProductList};
-use retail_tests::{TestApp, expect_field, expect_problem, spawn_app};
+use retail_tests::{TestApp, expect_field, expect_problem, spawn_app, spawn_with};
 use serde_json::json;
 
 async fn list(app: &TestApp, query: &str) -> ProductList {
@@ -105,6 +105,60 @@ async fn the_list_answers_304_until_the_catalog_changes() {
         .find(|p| p.id == target.id)
         .cloned();
     assert_eq!(renamed.unwrap().name, "Renamed AAA product");
+}
+
+#[tokio::test]
+async fn a_stock_change_shows_in_the_list_within_its_ttl_with_a_new_etag() {
+    const TTL_MS: u64 = 1_500;
+    let app = spawn_with(|s| s.cache.product_list_ttl_ms = TTL_MS).await;
+    app.seed().await;
+    let admin = app.token_for("admin").await;
+    let path = "/api/products?per_page=3";
+    let built = std::time::Instant::now();
+    let r = app.get(path, None).send().await.unwrap();
+    let etag = r.headers()["etag"].to_str().unwrap().to_owned();
+    let before: ProductList = r.json().await.unwrap();
+    let target = before.items[0].clone();
+
+    let r = app
+        .post_json(
+            &format!("/api/admin/products/{}/stock", target.id),
+            &json!({"delta": 7, "reason": "delivery"}),
+            Some(&admin),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let adjusted = std::time::Instant::now();
+    // Product detail reads stock live.
+    let p: Product = app.get_json(&format!("/api/products/{}", target.id), None).await;
+    assert_eq!(p.stock, target.stock + 7);
+    // The cached page survives the sale (no catalog-version bump) while it is young enough...
+    let r = app.get(path, None).header("if-none-match", &etag).send().await.unwrap();
+    if built.elapsed().as_millis() < u128::from(TTL_MS) / 2 {
+        assert_eq!(r.status(), 304, "a stock change threw the cached page away");
+    }
+    // ...and the list shows the new stock, under a new ETag, within the TTL.
+    let deadline = adjusted + std::time::Duration::from_millis(TTL_MS + 2_000);
+    let (new_etag, after) = loop {
+        let r = app.get(path, None).header("if-none-match", &etag).send().await.unwrap();
+        if r.status() == 200 {
+            let new_etag = r.headers()["etag"].to_str().unwrap().to_owned();
+            let page: ProductList = r.json().await.unwrap();
+            break (new_etag, page);
+        }
+        assert_eq!(r.status(), 304);
+        assert!(std::time::Instant::now() < deadline, "the list still shows the old stock");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let shown = after.items.iter().find(|x| x.id == target.id).unwrap();
+    assert_eq!(shown.stock, target.stock + 7);
+    assert_ne!(new_etag, etag, "the page changed, so must its ETag");
+    let r = app.get(path, None).header("if-none-match", &new_etag).send().await.unwrap();
+    assert_eq!(r.status(), 304);
+    let r = app.get(path, None).header("if-none-match", &etag).send().await.unwrap();
+    assert_eq!(r.status(), 200, "the old ETag must not match the new page");
 }
 
 #[tokio::test]

@@ -214,7 +214,8 @@ async fn an_expired_key_runs_again_and_the_worker_purges_it() {
     assert_eq!(ledger(&app, &admin, p.id.get()).await.items.len(), 3);
     let jobs = retail_server::worker::Housekeeping::from_settings(&app.state.settings);
     let later = chrono::Utc::now() + chrono::Duration::seconds(5);
-    let report = retail_server::worker::run_once_with(&app.state.db, &jobs, later).await.unwrap();
+    let report =
+        retail_server::worker::run_once_with(&app.state.db, &app.state.payments, &jobs, later).await.unwrap();
     assert_eq!(report.idempotency_keys_purged, 1);
 }
 

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use headless_chrome::protocol::cdp::Page;
 use headless_chrome::{Browser, LaunchOptions, Tab};
-use retail_api_types::{Role, UserList};
+use retail_api_types::{Cart, Order, OrderList, OrderState, Product, Role, UserList};
 use retail_server::config::Settings;
 use retail_tests::{TestApp, repo_root, spawn_with};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -608,6 +608,261 @@ async fn a_slow_api_shows_a_timeout_with_a_retry_that_works() {
             tab.find_element("#retry").unwrap().click().unwrap();
             wait_until(tab, "products after Retry", |t| count(t, ".product-card") > 0);
             assert_eq!(count(tab, "#error"), 0);
+        },
+    )
+    .await;
+}
+
+// ---- checkout (issue 8): cart, payment, receipt, staff shipping ----------------------------
+
+/// `data-{name}` and other attributes of the first element matching `css`.
+fn attr(tab: &Tab, css: &str, name: &str) -> Option<String> {
+    tab.find_element(css).ok()?.get_attribute_value(name).ok().flatten()
+}
+
+/// Units in the cart as the header's badge shows them (`data-count`).
+fn badge(tab: &Tab) -> Option<String> {
+    attr(tab, "#cart-count", "data-count")
+}
+
+/// Waits until the badge shows `units`.
+fn wait_for_badge(tab: &Tab, units: u32, what: &str) {
+    let want = units.to_string();
+    wait_until(tab, &format!("cart badge {want} ({what})"), |t| badge(t).as_deref() == Some(want.as_str()));
+}
+
+/// Clicks `css` once it is on the page and enabled.
+fn click_enabled(tab: &Tab, css: &str) {
+    let enabled = format!("{css}:not([disabled])");
+    wait_until(tab, &format!("{css} enabled"), |t| count(t, &enabled) == 1);
+    tab.find_element(&enabled).unwrap().click().unwrap();
+}
+
+/// A customer of the journey's own (no orders, no store credit): registered through the API
+/// and logged in in the browser. Returns an API access token of the customer.
+fn new_customer(cx: &Cx, email: &str) -> String {
+    let token = cx.block(cx.app.register(email)).access_token;
+    // the password `TestApp::register` gives
+    login(&cx.tab, &cx.base, email, "a long enough pass 1");
+    token
+}
+
+/// What a journey put in the cart: (product id, units), in the cart's order.
+type Basket = Vec<(i64, u32)>;
+
+/// Fills the cart through the SPA: one unit of each of the first two products that can be
+/// bought from the catalog's cards, then another unit of the first from its product page,
+/// checking the header badge after each click.
+fn fill_cart(tab: &Tab, base: &str) -> Basket {
+    tab.navigate_to(&format!("{base}/")).unwrap();
+    wait_for_badge(tab, 0, "an empty cart to begin with");
+    let buyable = ".product-card button.add-to-cart:not([disabled])";
+    wait_until(tab, "two products to add", |t| count(t, buyable) >= 2);
+    let ids = eval(
+        tab,
+        &format!(
+            "JSON.stringify([...document.querySelectorAll('{buyable}')].slice(0, 2)\
+             .map(b => Number(b.dataset.productId)))"
+        ),
+    );
+    let ids: Vec<i64> = serde_json::from_str(ids.as_str().unwrap()).unwrap();
+    assert_eq!(ids.len(), 2, "two product ids: {ids:?}");
+    for (units, id) in (1..).zip(&ids) {
+        click_enabled(tab, &format!(".product-card button.add-to-cart[data-product-id='{id}']"));
+        wait_for_badge(tab, units, &format!("after adding product {id} from the catalog"));
+    }
+    tab.navigate_to(&format!("{base}/products/{}", ids[0])).unwrap();
+    // the cart is read again after the reload: add only once it is in hand
+    wait_for_badge(tab, 2, "the cart read again on the product page");
+    click_enabled(tab, "#product-add-to-cart");
+    wait_for_badge(tab, 3, "after a second unit from the product page");
+    vec![(ids[0], 2), (ids[1], 1)]
+}
+
+/// The basket's total at the prices the API gives for its products.
+fn total_of(cx: &Cx, basket: &Basket) -> i64 {
+    cx.block(async {
+        let mut total = 0;
+        for &(id, units) in basket {
+            let p: Product = cx.app.get_json(&format!("/api/products/{id}"), None).await;
+            total += p.price_cents * i64::from(units);
+        }
+        total
+    })
+}
+
+/// From the header's cart link to the checkout page, checking the cart's lines on the way.
+fn open_checkout(tab: &Tab, basket: &Basket) {
+    tab.find_element("#nav-cart").unwrap().click().unwrap();
+    wait_until(tab, "the cart's lines", |t| count(t, "li.cart-line") == basket.len());
+    click_enabled(tab, "#checkout-button");
+    wait_until(tab, "the checkout form", |t| count(t, "#pay-button:not([disabled])") == 1);
+    assert_eq!(location(tab), "/checkout");
+}
+
+/// Picks one of the simulator's test cards in the checkout form.
+fn choose_card(tab: &Tab, card: &str) {
+    fill(tab, "#card-select", card);
+    wait_until(tab, &format!("card {card} chosen"), |t| {
+        eval(t, "document.querySelector('#card-select').value").as_str() == Some(card)
+    });
+}
+
+/// Pays with the approving test card; returns the order's id once its receipt is shown.
+fn pay_and_open_receipt(tab: &Tab) -> i64 {
+    choose_card(tab, "tok_visa");
+    click_enabled(tab, "#pay-button");
+    let order_on_receipt = |t: &Tab| -> Option<i64> {
+        location(t).strip_prefix("/orders/")?.strip_suffix("/receipt")?.parse().ok()
+    };
+    wait_until(tab, "the receipt", |t| order_on_receipt(t).is_some() && count(t, "#receipt-total") == 1);
+    let id = order_on_receipt(tab).unwrap();
+    assert_eq!(attr(tab, "#receipt", "data-order-id"), Some(id.to_string()));
+    id
+}
+
+/// The customer's orders through the API.
+fn orders_of(cx: &Cx, token: &str) -> OrderList {
+    cx.block(cx.app.get_json("/api/orders", Some(token)))
+}
+
+/// One order through the API, as its customer sees it.
+fn order(cx: &Cx, token: &str, id: i64) -> Order {
+    cx.block(cx.app.get_json(&format!("/api/orders/{id}"), Some(token)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_buys_two_products_and_sees_the_receipt() {
+    journey_with(
+        |_| {},
+        |cx| {
+            let tab = &cx.tab;
+            let token = new_customer(cx, "buyer@example.com");
+            let basket = fill_cart(tab, &cx.base);
+            let total = total_of(cx, &basket);
+            open_checkout(tab, &basket);
+            assert_eq!(attr(tab, "#checkout-total", "data-cents"), Some(total.to_string()));
+            let id = pay_and_open_receipt(tab);
+
+            assert_eq!(
+                attr(tab, "#receipt-total", "data-cents"),
+                Some(total.to_string()),
+                "receipt total = the products' API prices × units {basket:?}"
+            );
+            assert!(text_of(tab, "#receipt-total").unwrap().contains('€'));
+            assert_eq!(attr(tab, "#receipt-state", "data-state").as_deref(), Some("paid"));
+            assert_eq!(count(tab, "tr.receipt-line"), 2, "one receipt line per product");
+            wait_for_badge(tab, 0, "the cart is emptied by the order");
+
+            let orders = orders_of(cx, &token);
+            assert_eq!(orders.items.len(), 1, "exactly one order: {orders:?}");
+            let o = &orders.items[0];
+            assert_eq!(o.id.get(), id);
+            assert_eq!(o.state, OrderState::Paid);
+            assert_eq!((o.total_cents, o.card_cents, o.credit_cents), (total, total, 0));
+            let bought: Basket = o.lines.iter().map(|l| (l.product_id.get(), l.quantity)).collect();
+            let mut wanted = basket.clone();
+            let mut got = bought;
+            wanted.sort_unstable();
+            got.sort_unstable();
+            assert_eq!(got, wanted, "the order's lines are what was put in the cart");
+            let cart: Cart = cx.block(cx.app.get_json("/api/cart", Some(&token)));
+            assert!(cart.lines.is_empty(), "{cart:?}");
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declined_card_leaves_the_cart_intact() {
+    journey_with(
+        |_| {},
+        |cx| {
+            let tab = &cx.tab;
+            let token = new_customer(cx, "declined@example.com");
+            let basket = fill_cart(tab, &cx.base);
+            let cart_before: Cart = cx.block(cx.app.get_json("/api/cart", Some(&token)));
+            open_checkout(tab, &basket);
+            choose_card(tab, "tok_decline");
+            click_enabled(tab, "#pay-button");
+            wait_until(tab, "the decline explained", |t| count(t, "#checkout-error") == 1);
+
+            let shown = eval(
+                tab,
+                "(() => { const e = document.querySelector('#checkout-error'); const r = e.getBoundingClientRect(); \
+                 return getComputedStyle(e).visibility === 'visible' && r.width > 0 && r.height > 0; })()",
+            );
+            assert_eq!(shown, serde_json::Value::Bool(true), "the error is visible");
+            assert_eq!(attr(tab, "#checkout-error", "data-code").as_deref(), Some("card_declined"));
+            assert_eq!(attr(tab, "#checkout-error", "data-kind").as_deref(), Some("declined"));
+            let words = text_of(tab, "#checkout-error").unwrap();
+            assert!(words.contains("declined") && words.contains("cart is unchanged"), "{words}");
+            assert_eq!(location(tab), "/checkout", "still on the checkout page");
+            std::thread::sleep(Duration::from_millis(500));
+            assert_eq!(badge(tab).as_deref(), Some("3"), "badge unchanged after the decline");
+
+            assert!(orders_of(cx, &token).items.is_empty(), "no order for a declined card");
+            let cart_after: Cart = cx.block(cx.app.get_json("/api/cart", Some(&token)));
+            assert_eq!(cart_after.lines, cart_before.lines, "the cart's lines are kept as they were");
+            assert_eq!(cart_after.items, 3);
+
+            tab.find_element("#nav-cart").unwrap().click().unwrap();
+            wait_until(tab, "the cart page", |t| location(t) == "/cart" && count(t, "li.cart-line") > 0);
+            assert_eq!(count(tab, "li.cart-line"), 2, "both lines still in the cart");
+            assert_eq!(attr(tab, "#cart-subtotal", "data-cents"), Some(total_of(cx, &basket).to_string()));
+            assert_eq!(badge(tab).as_deref(), Some("3"));
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_ship_and_deliver_the_order_a_customer_placed() {
+    journey_with(
+        |_| {},
+        |cx| {
+            let (tab, base) = (&cx.tab, &cx.base);
+            let email = "shipped@example.com";
+            let token = new_customer(cx, email);
+            let basket = fill_cart(tab, base);
+            open_checkout(tab, &basket);
+            let id = pay_and_open_receipt(tab);
+            tab.find_element("#logout").unwrap().click().unwrap();
+            wait_until(tab, "logged out", |t| count(t, "#nav-login") == 1);
+
+            login(tab, base, "warehouse@retail.test", "demo-Osprey-2026");
+            tab.wait_for_element("#nav-staff-orders").unwrap().click().unwrap();
+            wait_until(tab, "staff order list", |t| count(t, "tr.staff-order-row") > 0);
+            fill(tab, "#staff-customer", email);
+            tab.find_element("#staff-filter-submit").unwrap().click().unwrap();
+            let row = format!("tr.staff-order-row[data-id='{id}']");
+            wait_until(tab, "only the customer's order listed", |t| {
+                count(t, "tr.staff-order-row") == 1 && count(t, &row) == 1
+            });
+            assert_eq!(attr(tab, &row, "data-state").as_deref(), Some("paid"));
+
+            click_enabled(tab, &format!("{row} [data-testid=ship-button]"));
+            fill(tab, &format!("{row} [data-testid=ship-carrier]"), "DHL");
+            fill(tab, &format!("{row} [data-testid=ship-tracking]"), "JD014600006281");
+            click_enabled(tab, &format!("{row} [data-testid=ship-submit]"));
+            wait_until(tab, "row shows shipped", |t| {
+                attr(t, &row, "data-state").as_deref() == Some("shipped")
+            });
+            let shipped = order(cx, &token, id);
+            assert_eq!(shipped.state, OrderState::Shipped);
+            assert!(shipped.shipped_at.is_some() && shipped.delivered_at.is_none(), "{shipped:?}");
+
+            click_enabled(tab, &format!("{row} [data-testid=deliver-button]"));
+            wait_until(tab, "row shows delivered", |t| {
+                attr(t, &row, "data-state").as_deref() == Some("delivered")
+            });
+            assert_eq!(count(tab, &format!("{row} [data-testid=ship-button]")), 0);
+            assert_eq!(count(tab, &format!("{row} [data-testid=deliver-button]")), 0);
+            let delivered = order(cx, &token, id);
+            assert_eq!(delivered.state, OrderState::Delivered);
+            assert_eq!(delivered.carrier.as_deref(), Some("DHL"));
+            assert_eq!(delivered.tracking.as_deref(), Some("JD014600006281"));
+            assert!(delivered.delivered_at.is_some(), "{delivered:?}");
         },
     )
     .await;

@@ -7,6 +7,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+mod checkout;
+pub use checkout::*;
+
 pub use retail_domain::account::Role;
 pub use retail_domain::{Currency, ProductId, UserId};
 

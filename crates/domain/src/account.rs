@@ -156,6 +156,9 @@ impl Role {
             (Role::Admin, _) => true,
             (_, ManageCatalog | ManageUsers | ViewAudit) => false,
             (_, ViewStockLedger) => self.is_staff(),
+            (_, ManageOrders) => matches!(self, Role::Support | Role::Warehouse),
+            (_, ViewOrders) => matches!(self, Role::Support | Role::Warehouse | Role::Finance),
+            (_, GrantCredit | Reconcile) => self == Role::Finance,
         }
     }
 }
@@ -177,15 +180,27 @@ pub enum Permission {
     ViewAudit,
     /// Read a product's stock ledger.
     ViewStockLedger,
+    /// List and filter every customer's orders; ship, deliver and cancel them.
+    ManageOrders,
+    /// Read any customer's order and receipt.
+    ViewOrders,
+    /// Grant store credit and read anyone's store-credit ledger.
+    GrantCredit,
+    /// Run the payments reconciliation and see payments.
+    Reconcile,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 4] = [
+    pub const ALL: [Permission; 8] = [
         Permission::ManageCatalog,
         Permission::ManageUsers,
         Permission::ViewAudit,
         Permission::ViewStockLedger,
+        Permission::ManageOrders,
+        Permission::ViewOrders,
+        Permission::GrantCredit,
+        Permission::Reconcile,
     ];
 }
 
@@ -286,6 +301,17 @@ mod tests {
             (Role::Support, ViewStockLedger),
             (Role::Warehouse, ViewStockLedger),
             (Role::Finance, ViewStockLedger),
+            (Role::Admin, ManageOrders),
+            (Role::Support, ManageOrders),
+            (Role::Warehouse, ManageOrders),
+            (Role::Admin, ViewOrders),
+            (Role::Support, ViewOrders),
+            (Role::Warehouse, ViewOrders),
+            (Role::Finance, ViewOrders),
+            (Role::Admin, GrantCredit),
+            (Role::Finance, GrantCredit),
+            (Role::Admin, Reconcile),
+            (Role::Finance, Reconcile),
         ];
         for r in Role::ALL {
             for p in Permission::ALL {

@@ -33,3 +33,19 @@ id_type!(
     /// Identifies a product in the catalog.
     ProductId
 );
+id_type!(
+    /// Identifies an order.
+    OrderId
+);
+id_type!(
+    /// Identifies one line of a customer's cart.
+    CartLineId
+);
+id_type!(
+    /// Identifies a payment (one card authorisation and what became of it).
+    PaymentId
+);
+id_type!(
+    /// Identifies one entry of the store-credit ledger.
+    CreditEntryId
+);

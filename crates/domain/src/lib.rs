@@ -5,11 +5,17 @@
 #![deny(missing_docs)]
 
 pub mod account;
+pub mod breaker;
 pub mod caller;
+pub mod cart;
 pub mod catalog;
+pub mod credit;
 pub mod ids;
 pub mod money;
+pub mod order;
 pub mod paging;
+pub mod retry;
+pub mod tender;
 pub mod validation;
 
 pub use caller::Caller;

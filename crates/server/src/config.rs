@@ -37,6 +37,10 @@ pub struct Settings {
     pub cache: CacheSettings,
     /// `Idempotency-Key` handling.
     pub idempotency: IdempotencySettings,
+    /// Card payments: the gateway and the timeout, retries and circuit breaker around it.
+    pub payments: PaymentSettings,
+    /// Checkout: the shop's name on receipts, store-credit currency, repeated keys.
+    pub checkout: CheckoutSettings,
 }
 
 impl Default for Settings {
@@ -54,6 +58,8 @@ impl Default for Settings {
             trusted_proxies: Vec::new(),
             cache: CacheSettings::default(),
             idempotency: IdempotencySettings::default(),
+            payments: PaymentSettings::default(),
+            checkout: CheckoutSettings::default(),
         }
     }
 }
@@ -195,8 +201,15 @@ impl Default for LimitSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct CacheSettings {
-    /// Serialised product-list pages kept (per catalog version).
+    /// Most serialised product-list pages kept; the least used are evicted first.
     pub product_list_pages: usize,
+    /// Most bytes of product-list pages kept.
+    pub product_list_bytes: u64,
+    /// How long a product-list page is served after its rows were read, in milliseconds:
+    /// the most the stock a list shows can lag behind (stock changes, such as sales, leave
+    /// cached pages in place; product detail and the cart read stock live). Other catalog
+    /// changes show at once. 0 turns the page cache off.
+    pub product_list_ttl_ms: u64,
     /// How long a catalog version read from the database is trusted, in milliseconds:
     /// the most a catalog change made by another process (the worker) can take to show.
     /// Changes made through this server show at once. 0 checks the database every time.
@@ -205,7 +218,12 @@ pub struct CacheSettings {
 
 impl Default for CacheSettings {
     fn default() -> Self {
-        Self { product_list_pages: 1024, catalog_version_ttl_ms: 250 }
+        Self {
+            product_list_pages: 1024,
+            product_list_bytes: 64 * 1024 * 1024,
+            product_list_ttl_ms: 1000,
+            catalog_version_ttl_ms: 250,
+        }
     }
 }
 
@@ -229,6 +247,91 @@ impl IdempotencySettings {
     pub fn ttl(&self) -> chrono::Duration {
         const TEN_YEARS: u64 = 10 * 366 * 24 * 3600;
         chrono::Duration::seconds(i64::try_from(self.ttl_secs.clamp(1, TEN_YEARS)).unwrap_or(1))
+    }
+}
+
+/// The payment gateway a server talks to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentProvider {
+    /// The built-in simulator: test card tokens, configurable latency and failures.
+    #[default]
+    Simulator,
+}
+
+/// Card payment settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct PaymentSettings {
+    /// Which gateway: `simulator` (the only one built in).
+    pub provider: PaymentProvider,
+    /// Longest wait for one gateway call, in milliseconds (at least 1); a call still running
+    /// then counts as a timeout (retried, and a breaker failure).
+    pub timeout_ms: u64,
+    /// Attempts per operation, the first included; only timeouts and transient errors are
+    /// retried, declines never. 1 = no retries.
+    pub retry_max_attempts: u32,
+    /// Backoff before the first retry at most this many milliseconds (randomised: "full
+    /// jitter"), doubling per attempt ...
+    pub retry_base_ms: u64,
+    /// ... up to this many milliseconds.
+    pub retry_max_delay_ms: u64,
+    /// Consecutive failed calls (timeouts, transient errors; never declines) that open the
+    /// circuit breaker; while it is open checkout fails fast with 503 and `Retry-After`.
+    pub breaker_failure_threshold: u32,
+    /// How long the breaker stays open before one probe call may test the gateway, in seconds.
+    pub breaker_open_secs: u64,
+    /// The simulator (when `provider = "simulator"`).
+    pub simulator: SimulatorSettings,
+    /// An authorisation older than this many seconds with no order is voided by the worker.
+    pub stale_authorization_secs: u64,
+}
+
+impl Default for PaymentSettings {
+    fn default() -> Self {
+        Self {
+            provider: PaymentProvider::Simulator,
+            timeout_ms: 3_000,
+            retry_max_attempts: 3,
+            retry_base_ms: 50,
+            retry_max_delay_ms: 1_000,
+            breaker_failure_threshold: 3,
+            breaker_open_secs: 30,
+            simulator: SimulatorSettings::default(),
+            stale_authorization_secs: 300,
+        }
+    }
+}
+
+/// The payment simulator: latency and random failures drawn from a seeded generator, so a
+/// chaos run with the same seed and the same sequence of calls sees the same failures.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct SimulatorSettings {
+    /// Latency of every call, in milliseconds ...
+    pub latency_ms: u64,
+    /// ... plus a random 0..=this many milliseconds.
+    pub latency_jitter_ms: u64,
+    /// Calls (per mille, 0..=1000) that fail with a random transient error.
+    pub failure_rate_permille: u32,
+    /// Calls (per mille, 0..=1000) that take `spike_ms` longer ...
+    pub spike_rate_permille: u32,
+    /// ... this many milliseconds (more than `timeout_ms` makes them time out).
+    pub spike_ms: u64,
+    /// Seed of the random generator.
+    pub seed: u64,
+}
+
+impl Default for SimulatorSettings {
+    fn default() -> Self {
+        Self {
+            latency_ms: 0,
+            latency_jitter_ms: 0,
+            failure_rate_permille: 0,
+            spike_rate_permille: 0,
+            spike_ms: 5_000,
+            seed: 42,
+        }
     }
 }
 
@@ -278,7 +381,43 @@ mod tests {
         assert_eq!(s.auth.access_ttl_secs, d.auth.access_ttl_secs);
         assert_eq!(s.limits.api_per_ip_burst, d.limits.api_per_ip_burst);
         assert_eq!(s.cache.catalog_version_ttl_ms, d.cache.catalog_version_ttl_ms);
+        assert_eq!(
+            (s.cache.product_list_pages, s.cache.product_list_bytes, s.cache.product_list_ttl_ms),
+            (d.cache.product_list_pages, d.cache.product_list_bytes, d.cache.product_list_ttl_ms)
+        );
         assert_eq!(s.idempotency.ttl_secs, d.idempotency.ttl_secs);
+        let (p, q) = (&s.payments, &d.payments);
+        assert_eq!(
+            (p.timeout_ms, p.retry_max_attempts, p.retry_base_ms, p.retry_max_delay_ms),
+            (q.timeout_ms, q.retry_max_attempts, q.retry_base_ms, q.retry_max_delay_ms)
+        );
+        assert_eq!(
+            (p.breaker_failure_threshold, p.breaker_open_secs, p.stale_authorization_secs),
+            (q.breaker_failure_threshold, q.breaker_open_secs, q.stale_authorization_secs)
+        );
+        let (m, n) = (&p.simulator, &q.simulator);
+        assert_eq!(
+            (
+                m.latency_ms,
+                m.latency_jitter_ms,
+                m.failure_rate_permille,
+                m.spike_rate_permille,
+                m.spike_ms,
+                m.seed
+            ),
+            (
+                n.latency_ms,
+                n.latency_jitter_ms,
+                n.failure_rate_permille,
+                n.spike_rate_permille,
+                n.spike_ms,
+                n.seed
+            )
+        );
+        assert_eq!(
+            (&s.checkout.shop_name, &s.checkout.credit_currency, s.checkout.claim_wait_ms),
+            (&d.checkout.shop_name, &d.checkout.credit_currency, d.checkout.claim_wait_ms)
+        );
         assert!(s.auth.jwt_secret.is_none());
         assert_eq!(s.log.format, d.log.format);
         assert_eq!(s.trusted_proxies, d.trusted_proxies);
@@ -305,5 +444,32 @@ mod tests {
     #[test]
     fn a_missing_config_file_is_an_error_when_named() {
         assert!(Settings::load(Some(Path::new("/nonexistent/retail.toml"))).is_err());
+    }
+}
+
+/// Checkout settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct CheckoutSettings {
+    /// The shop's name, printed on receipts.
+    pub shop_name: String,
+    /// ISO code of store credit (`EUR`); orders in other currencies cannot use it.
+    pub credit_currency: String,
+    /// How long a checkout repeated with the key of one still running waits for its answer
+    /// before it gets 409 `checkout_in_progress`.
+    pub claim_wait_ms: u64,
+}
+
+impl Default for CheckoutSettings {
+    fn default() -> Self {
+        Self { shop_name: "Retail demo shop".into(), credit_currency: "EUR".into(), claim_wait_ms: 10_000 }
+    }
+}
+
+impl CheckoutSettings {
+    /// The store-credit currency (EUR when the setting names none this shop accepts).
+    pub fn credit_currency(&self) -> retail_domain::Currency {
+        retail_domain::Currency::parse("credit_currency", &self.credit_currency)
+            .unwrap_or(retail_domain::Currency::EUR)
     }
 }

@@ -7,7 +7,7 @@ use retail_api_types::{FieldProblem, PROBLEM_JSON, Problem};
 use retail_domain::ValidationErrors;
 use retail_store::StoreError;
 
-use crate::service::ServiceError;
+use crate::service::{PaymentFailure, ServiceError};
 
 /// Every way a request can fail.
 #[derive(thiserror::Error)]
@@ -75,6 +75,17 @@ pub enum ApiError {
     /// 503: a dependency is down.
     #[error("{0}")]
     Unavailable(String),
+    /// 402, 502, 503 or 504: a payment did not go through (declined, provider failed, payments
+    /// switched off by the circuit breaker, provider timed out).
+    #[error("{detail}")]
+    Payment {
+        /// Which of them.
+        kind: crate::service::PaymentFailure,
+        /// Stable code, e.g. `card_declined`.
+        code: &'static str,
+        /// What happened.
+        detail: String,
+    },
     /// 500: a bug or an infrastructure failure; the cause is logged, never sent.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -117,7 +128,8 @@ impl ApiError {
         match self {
             ApiError::BadRequest { code, .. }
             | ApiError::Conflict { code, .. }
-            | ApiError::Unprocessable { code, .. } => code,
+            | ApiError::Unprocessable { code, .. }
+            | ApiError::Payment { code, .. } => code,
             ApiError::Validation(_) => "validation_failed",
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::InvalidCredentials => "invalid_credentials",
@@ -145,6 +157,12 @@ impl ApiError {
             ApiError::UnsupportedMediaType => "Unsupported media type",
             ApiError::RateLimited { .. } => "Too many requests",
             ApiError::Unavailable(_) => "Service unavailable",
+            ApiError::Payment { kind, .. } => match kind {
+                PaymentFailure::Declined => "Payment declined",
+                PaymentFailure::Timeout => "Payment provider timed out",
+                PaymentFailure::Gateway => "Payment provider failed",
+                PaymentFailure::Unavailable { .. } => "Payments unavailable",
+            },
             ApiError::Internal(_) => "Internal server error",
         }
     }
@@ -192,13 +210,19 @@ impl ResponseError for ApiError {
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Payment { kind, .. } => match kind {
+                PaymentFailure::Declined => StatusCode::PAYMENT_REQUIRED,
+                PaymentFailure::Timeout => StatusCode::GATEWAY_TIMEOUT,
+                PaymentFailure::Gateway => StatusCode::BAD_GATEWAY,
+                PaymentFailure::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            },
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
-        if let ApiError::Unavailable(_) = self {
+        if let ApiError::Unavailable(_) | ApiError::Payment { .. } = self {
             // overload is expected under a storm: one line each, but not an error to page on
             tracing::warn!(error.code = self.code(), error.cause_chain = ?self, "request refused: busy");
         } else if status.is_server_error() {
@@ -215,6 +239,9 @@ impl ResponseError for ApiError {
             }
             ApiError::Unavailable(_) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            ApiError::Payment { kind: PaymentFailure::Unavailable { retry_after_secs }, .. } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from((*retry_after_secs).max(1)));
             }
             _ => {}
         }
@@ -241,6 +268,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Conflict { code, detail } => ApiError::Conflict { code, detail },
             ServiceError::RateLimited { retry_after_secs } => ApiError::RateLimited { retry_after_secs },
             ServiceError::Unavailable(why) => ApiError::Unavailable(why),
+            ServiceError::Payment { kind, code, detail } => ApiError::Payment { kind, code, detail },
             ServiceError::Internal(cause) => ApiError::Internal(cause),
         }
     }

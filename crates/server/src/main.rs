@@ -26,7 +26,7 @@ struct Cli {
 enum Command {
     /// Migrate, then serve the API and the SPA.
     Serve,
-    /// Run background jobs (session purge, stock reconciliation).
+    /// Run background jobs (session purge, abandoned payments and orders, reconciliation).
     Worker {
         /// Seconds between passes.
         #[arg(long, default_value_t = 60)]
@@ -41,12 +41,27 @@ enum Command {
     Seed,
     /// Print the OpenAPI document.
     Openapi,
+    /// Check that the books agree: no capture without a paid order, no paid order without a
+    /// capture, captured total = paid orders' card total, store credit and stock equal to
+    /// their ledgers. Prints the report as JSON; exits 1 when anything disagrees.
+    Reconcile,
     /// Add generated products (names, descriptions, categories, prices; no stock) for
     /// benchmarks. Never run it against a shop's real database.
     BenchData {
         /// How many products to add.
         #[arg(long, default_value_t = 100_000)]
         products: usize,
+        /// Also add this many customers, each with a filled cart and a signed-in session, for
+        /// the checkout benchmark (stock for all of them goes onto the first active products
+        /// through the ledger).
+        #[arg(long, default_value_t = 0)]
+        customers: usize,
+        /// Lines in each customer's cart (one unit each).
+        #[arg(long, default_value_t = 2)]
+        cart_lines: usize,
+        /// Where to write the customers' access tokens, one per line.
+        #[arg(long)]
+        tokens_out: Option<PathBuf>,
     },
     /// Manage accounts from the server (e.g. to restore an admin).
     User {
@@ -177,18 +192,24 @@ async fn run(command: Command, settings: Settings) -> Result<(), String> {
         }
         Command::Worker { every, once } => {
             let db = open_database(&settings).map_err(|e| e.to_string())?;
+            let gateway = worker::payments_for(&settings).map_err(|e| format!("{e:?}"))?;
             if once {
                 let jobs = worker::Housekeeping::from_settings(&settings);
-                let r = worker::run_once_with(&db, &jobs, chrono::Utc::now())
+                let r = worker::run_once_with(&db, &gateway, &jobs, chrono::Utc::now())
                     .await
                     .map_err(|e| format!("{e:?}"))?;
                 println!(
-                    "sessions purged: {}, stock discrepancies: {}, idempotency keys purged: {}",
-                    r.sessions_purged, r.stock_discrepancies, r.idempotency_keys_purged
+                    "sessions purged: {}, stock discrepancies: {}, idempotency keys purged: {}, payments voided: {}, orders abandoned: {}, reconciliation mismatches: {}",
+                    r.sessions_purged,
+                    r.stock_discrepancies,
+                    r.idempotency_keys_purged,
+                    r.payments_voided,
+                    r.orders_abandoned,
+                    r.reconciliation_mismatches
                 );
             } else {
                 let jobs = worker::Housekeeping::from_settings(&settings);
-                worker::run(db, jobs, std::time::Duration::from_secs(every.max(1))).await;
+                worker::run(db, gateway, jobs, std::time::Duration::from_secs(every.max(1))).await;
             }
             Ok(())
         }
@@ -201,9 +222,10 @@ async fn run(command: Command, settings: Settings) -> Result<(), String> {
             let db = open_database(&settings).map_err(|e| e.to_string())?;
             let r = seed::run(&db).await.map_err(|e| format!("{e:?}"))?;
             println!(
-                "seed: {} account(s) and {} product(s) created ({} products defined)",
+                "seed: {} account(s), {} product(s) and {} demo order(s) created ({} products defined)",
                 r.accounts_created,
                 r.products_created,
+                r.orders_created,
                 seed::product_count()
             );
             println!("demo accounts (change or remove them before going live):");
@@ -214,10 +236,30 @@ async fn run(command: Command, settings: Settings) -> Result<(), String> {
         }
         Command::User { action } => user_command(action, &settings).await,
         Command::Openapi => Ok(()),
-        Command::BenchData { products } => {
+        Command::Reconcile => {
             let db = open_database(&settings).map_err(|e| e.to_string())?;
-            let added = bench_data::generate(&db, products).await?;
-            println!("bench-data: {added} product(s) added to {}", settings.database_path().display());
+            let report =
+                db.read(retail_server::service::credit::reconcile_on).await.map_err(|e| format!("{e:?}"))?;
+            let json = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+            println!("{json}");
+            if report.clean {
+                Ok(())
+            } else {
+                Err("reconciliation found mismatches (see the report above)".into())
+            }
+        }
+        Command::BenchData { products, customers, cart_lines, tokens_out } => {
+            let db = open_database(&settings).map_err(|e| e.to_string())?;
+            if products > 0 {
+                let added = bench_data::generate(&db, products).await?;
+                println!("bench-data: {added} product(s) added to {}", settings.database_path().display());
+            }
+            if customers > 0 {
+                let out = tokens_out.ok_or("--customers needs --tokens-out FILE")?;
+                let n =
+                    bench_data::customers(&db, &settings, customers, cart_lines.clamp(1, 10), &out).await?;
+                println!("bench-data: {n} customer(s) with carts; tokens in {}", out.display());
+            }
             Ok(())
         }
     }
@@ -389,13 +431,131 @@ tools TOO hammer, screwdriver set, cordless drill, tape measure, spirit level, w
         Ok(added)
     }
 
+    /// Adds `count` customers (one password hash shared by all: they never log in), each
+    /// with a session, an access token written to `tokens_out` and `lines` cart lines of one
+    /// unit; puts enough stock for all of them on the products used, through the ledger.
+    pub async fn customers(
+        db: &Db,
+        settings: &retail_server::config::Settings,
+        count: usize,
+        lines: usize,
+        tokens_out: &std::path::Path,
+    ) -> Result<usize, String> {
+        use retail_domain::account::Role;
+        use retail_server::auth::{TokenKeys, load_or_create_secret};
+        use retail_store::models::{NewUserRow, SessionRow};
+        use retail_store::repo::{carts, sessions, users};
+
+        const BATCH: usize = 2_000;
+        const POOL: usize = 40;
+        let secret = load_or_create_secret(settings.auth.jwt_secret.as_ref(), &settings.data_dir)
+            .map_err(|e| e.to_string())?;
+        let keys = TokenKeys::new(&secret, &settings.auth)?;
+        let hash =
+            retail_server::auth::hash_password("bench customer password").map_err(|e| format!("{e:?}"))?;
+        let pool: Vec<i64> = db
+            .read(|c| {
+                let page = PageRequest::parse(None, Some(100)).map_err(|e| StoreError::Corrupt(e.message))?;
+                products::list(c, &ProductFilter::default(), ProductSort::NameAsc, page)
+            })
+            .await
+            .map_err(|e| e.to_string())?
+            .0
+            .into_iter()
+            .filter(|p| p.price_cents > 0)
+            .take(POOL)
+            .map(|p| p.id)
+            .collect();
+        if pool.len() < lines {
+            return Err("bench-data: not enough active products; run `retail seed` first".into());
+        }
+        // Every product of the pool gets stock for every customer, with room to spare.
+        let units = i64::try_from(count * lines).map_err(|e| e.to_string())?;
+        let stocked = pool.clone();
+        db.write(move |c| {
+            let now = Utc::now();
+            for id in &stocked {
+                products::apply_stock_delta(c, *id, units, "bench-data", None, now)?;
+            }
+            Ok::<_, StoreError>(())
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+        let tag: u32 = rand::random();
+        let started = Instant::now();
+        let mut file = std::io::BufWriter::new(std::fs::File::create(tokens_out).map_err(|e| e.to_string())?);
+        let mut done = 0;
+        while done < count {
+            let n = BATCH.min(count - done);
+            let (first, hash, pool) = (done, hash.clone(), pool.clone());
+            let lifetimes = keys.clone_lifetimes();
+            let made: Vec<(i64, String)> = db
+                .write(move |c| {
+                    let now = Utc::now();
+                    let mut out = Vec::with_capacity(n);
+                    for k in first..first + n {
+                        let email = format!("bench-{tag:08x}-{k}@bench.retail.test");
+                        let u = users::insert(
+                            c,
+                            &NewUserRow {
+                                email: &email,
+                                password_hash: &hash,
+                                display_name: "bench",
+                                role: Role::Customer.as_str(),
+                                created_at: now,
+                                updated_at: now,
+                            },
+                        )?;
+                        let sid = uuid::Uuid::new_v4().to_string();
+                        sessions::insert(
+                            c,
+                            &SessionRow {
+                                id: sid.clone(),
+                                user_id: u.id,
+                                refresh_hash: format!("bench-{sid}"),
+                                created_at: now,
+                                expires_at: lifetimes.session_expiry(now, now),
+                                revoked_at: None,
+                            },
+                        )?;
+                        for j in 0..lines {
+                            let pid = pool[(k + j * 7) % pool.len()];
+                            let price = products::by_id(c, pid)?.map_or(0, |p| p.price_cents);
+                            carts::insert(c, u.id, pid, 1, price, now)?;
+                        }
+                        out.push((u.id, sid));
+                    }
+                    Ok::<_, StoreError>(out)
+                })
+                .await
+                .map_err(|e| e.to_string())?;
+            let now = Utc::now();
+            for (id, sid) in made {
+                let token = keys
+                    .issue(retail_domain::UserId(id), Role::Customer, &sid, now)
+                    .map_err(|e| format!("{e:?}"))?;
+                writeln!(file, "{token}").map_err(|e| e.to_string())?;
+            }
+            done += n;
+            progress_of(done, count, started, "customers");
+        }
+        file.flush().map_err(|e| e.to_string())?;
+        eprintln!();
+        Ok(done)
+    }
+
     /// `[#####-----] done/total products, rate/s`, redrawn in place.
     fn progress(done: usize, total: usize, started: Instant) {
+        progress_of(done, total, started, "products");
+    }
+
+    /// `[#####-----] done/total <what>, rate/s`, redrawn in place.
+    fn progress_of(done: usize, total: usize, started: Instant, what: &str) {
         const WIDTH: usize = 40;
         let filled = (done * WIDTH).checked_div(total).unwrap_or(WIDTH).min(WIDTH);
         let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-3);
         eprint!(
-            "\r[{}{}] {done}/{total} products, {rate:.0}/s",
+            "\r[{}{}] {done}/{total} {what}, {rate:.0}/s",
             "#".repeat(filled),
             "-".repeat(WIDTH - filled)
         );

@@ -23,6 +23,11 @@ use crate::http::{Limiters, api_routes, ops_routes};
     tags(
         (name = "accounts", description = "Register, log in, refresh, log out"),
         (name = "catalog", description = "Browse and search products"),
+        (name = "cart", description = "The customer's server-side cart"),
+        (name = "checkout", description = "Place and pay for an order (idempotent)"),
+        (name = "orders", description = "The customer's orders and receipts"),
+        (name = "credit", description = "The customer's store credit"),
+        (name = "staff", description = "Orders across customers, store-credit grants, reconciliation"),
         (name = "admin", description = "Catalog, stock, accounts and audit (staff)"),
         (name = "operations", description = "Health, readiness, metrics"),
     )

@@ -1,9 +1,11 @@
-//! Demo data: one account per role and about fifty products. Idempotent: what exists is
-//! left alone, so running it twice changes nothing.
+//! Demo data: one account per role and about fifty products, each with its picture (see
+//! [`crate::http::spa::product_image_url`]). Idempotent: what exists is left alone, so running
+//! it twice changes nothing; the one exception is a demo product without a picture (seeded
+//! before there were any), which gets its own.
 
 use chrono::Utc;
 use retail_domain::account::{Email, Password, Role};
-use retail_domain::catalog::{NewProduct, NewProductInput};
+use retail_domain::catalog::{NewProduct, NewProductInput, ProductPatch};
 use retail_store::Db;
 use retail_store::models::NewUserRow;
 use retail_store::repo::audit::{self, AuditEvent};
@@ -132,6 +134,8 @@ pub struct SeedReport {
     pub accounts_created: usize,
     /// Products created now.
     pub products_created: usize,
+    /// Demo orders created now.
+    pub orders_created: usize,
 }
 
 /// Creates whatever demo data is missing.
@@ -189,6 +193,7 @@ pub async fn run(db: &Db) -> Result<SeedReport, ServiceError> {
             let sku = format!("{prefix}-{:03}", i + 1);
             // Deterministic spread of stock levels, some sold out.
             let stock = ((i as i64 * 37 + price / 100) % 60) - 5;
+            let image_url = crate::http::spa::product_image_url(&sku).unwrap_or_default();
             let new = NewProduct::parse(NewProductInput {
                 sku: &sku,
                 name,
@@ -196,7 +201,7 @@ pub async fn run(db: &Db) -> Result<SeedReport, ServiceError> {
                 price_cents: *price,
                 currency: "EUR",
                 category,
-                image_url: "",
+                image_url: &image_url,
                 initial_stock: stock.max(0),
                 active: true,
             })?;
@@ -208,7 +213,28 @@ pub async fn run(db: &Db) -> Result<SeedReport, ServiceError> {
             let now = Utc::now();
             let mut created = 0;
             for new in wanted {
-                if products::by_sku(c, new.sku.as_str())?.is_some() {
+                if let Some(existing) = products::by_sku(c, new.sku.as_str())? {
+                    // Only the picture is filled in, and only where there is none yet (an
+                    // admin's own picture stays). A plain field: no stock movement involved.
+                    if existing.image_url.is_none()
+                        && let Some(url) = &new.image_url
+                    {
+                        let patch =
+                            ProductPatch { image_url: Some(Some(url.clone())), ..ProductPatch::default() };
+                        if let Some(p) = products::update(c, existing.id, existing.version, &patch, now)? {
+                            audit::record(
+                                c,
+                                &AuditEvent {
+                                    actor_id: None,
+                                    action: "product.updated",
+                                    entity_type: "product",
+                                    entity_id: p.id.to_string(),
+                                    detail: json!({ "image_url": url }),
+                                },
+                                now,
+                            )?;
+                        }
+                    }
                     continue;
                 }
                 let p = products::insert(c, &new, now)?;
@@ -231,10 +257,30 @@ pub async fn run(db: &Db) -> Result<SeedReport, ServiceError> {
             Ok(created)
         })
         .await?;
+    report.orders_created = crate::seed_orders::run(db).await?;
     Ok(report)
 }
 
 /// Number of products the seed defines.
 pub fn product_count() -> usize {
     CATALOG.iter().map(|(_, _, items)| items.len()).sum()
+}
+
+#[cfg(test)]
+mod picture_tests {
+    use super::*;
+
+    #[test]
+    fn every_demo_product_has_its_own_picture() {
+        let mut urls = std::collections::BTreeSet::new();
+        for (_, prefix, items) in CATALOG {
+            for i in 0..items.len() {
+                let sku = format!("{prefix}-{:03}", i + 1);
+                let url = crate::http::spa::product_image_url(&sku);
+                assert!(url.is_some(), "{sku} has no picture in assets/products/");
+                assert!(urls.insert(url), "{sku} shares a picture");
+            }
+        }
+        assert_eq!(urls.len(), product_count());
+    }
 }

@@ -24,7 +24,7 @@ use crate::http::request_id::RetailRootSpan;
 use crate::http::spa::{self, SpaIndex};
 use crate::http::{Limiters, api_routes, extract, ops_routes, request_id, security_headers};
 use crate::openapi;
-use crate::state::{AccountLimiter, AppState, ListCache, prune_limiters};
+use crate::state::{AccountLimiter, AppState, ListCache, ListCacheLimits, prune_limiters};
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -132,11 +132,14 @@ impl Application {
                 settings.limits.login_per_account_burst,
                 std::time::Duration::from_millis(settings.limits.login_per_account_refill_ms),
             ),
-            list_cache: Arc::new(ListCache::new(
-                settings.cache.product_list_pages,
-                std::time::Duration::from_millis(settings.cache.catalog_version_ttl_ms),
-            )),
+            list_cache: Arc::new(ListCache::new(ListCacheLimits {
+                pages: settings.cache.product_list_pages,
+                bytes: settings.cache.product_list_bytes,
+                page_ttl: std::time::Duration::from_millis(settings.cache.product_list_ttl_ms),
+                version_ttl: std::time::Duration::from_millis(settings.cache.catalog_version_ttl_ms),
+            })),
             hasher: crate::hashing::PasswordHasherPool::from_settings(&settings.hashing)?,
+            payments: crate::payments::Payments::from_settings(&settings.payments, metrics.payments.clone()),
             settings: settings.clone(),
         }
         .into_data();
@@ -165,7 +168,10 @@ impl Application {
                 .into_utoipa_app()
                 .configure(ops_routes)
                 .configure(api_routes(&limiters))
-                .into_app();
+                .into_app()
+                // The demo products' pictures, built in: served with or without the SPA, and
+                // ahead of its catch-all file service.
+                .service(spa::image_routes());
             match &spa {
                 Some(index) => app
                     .app_data(web::Data::from(index.clone()))

@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -30,6 +30,8 @@ pub struct AppState {
     pub list_cache: Arc<ListCache>,
     /// Bounded argon2 hashing for logins and registrations.
     pub hasher: crate::hashing::PasswordHasherPool,
+    /// The payment gateway behind timeouts, retries and the circuit breaker.
+    pub payments: crate::payments::Payments,
 }
 
 /// Failed logins per (account, client address): a GCRA bucket of `burst` failures that
@@ -113,34 +115,123 @@ impl AccountLimiter {
     }
 }
 
-/// Product-list pages already serialised, keyed by normalised query, valid for one catalog
-/// version. Any catalog write (from any process) bumps the version in the database, which
-/// empties the cache on the next read.
+/// A product-list page as served: its JSON body and ETag (a digest of the body).
+#[derive(Debug)]
+pub struct CachedPage {
+    /// Weak ETag of `body`.
+    pub etag: String,
+    /// The serialised page.
+    pub body: Bytes,
+    /// When the rows it shows were read: its age is how stale its stock may be.
+    built_at: Instant,
+    /// Set by the one request that rebuilds the page in the last quarter of its life.
+    renewing: AtomicBool,
+}
+
+impl CachedPage {
+    /// A page whose rows were read at `built_at` (taken before the query, so that its age
+    /// bounds how stale it is).
+    pub fn new(etag: String, body: Bytes, built_at: Instant) -> CachedPage {
+        CachedPage { etag, body, built_at, renewing: AtomicBool::new(false) }
+    }
+}
+
+/// Whether something `age` old may still be served under `ttl`. In the last quarter of its
+/// life the first caller to ask gets `false` (it renews the value) and the others `true`, so
+/// a hot entry is rebuilt by one request, not by all that arrive when it expires; past `ttl`
+/// it is never served. A `ttl` of zero serves nothing.
+fn serve_or_renew(age: Duration, ttl: Duration, renewing: &AtomicBool) -> bool {
+    if age >= ttl {
+        return false;
+    }
+    if age < ttl - ttl / 4 {
+        return true;
+    }
+    renewing.swap(true, Ordering::AcqRel)
+}
+
+/// `(catalog version, normalised query)`, borrowed: looks a page up without allocating.
+/// Hashes exactly as the owned `(i64, String)` key does.
+#[derive(Hash)]
+struct PageKey<'a>(i64, &'a str);
+
+impl quick_cache::Equivalent<(i64, String)> for PageKey<'_> {
+    fn equivalent(&self, key: &(i64, String)) -> bool {
+        self.0 == key.0 && self.1 == key.1
+    }
+}
+
+/// Weighs a page by its bytes, but at least `floor`, so the cache holds at most
+/// `capacity / floor` pages however small they are.
+#[derive(Clone)]
+struct PageWeight {
+    floor: u64,
+}
+
+impl quick_cache::Weighter<(i64, String), Arc<CachedPage>> for PageWeight {
+    fn weight(&self, key: &(i64, String), page: &Arc<CachedPage>) -> u64 {
+        let bytes = page.body.len() + page.etag.len() + key.1.len() + 64;
+        u64::try_from(bytes).unwrap_or(u64::MAX).max(self.floor)
+    }
+}
+
+/// Product-list pages already serialised, keyed by (catalog version, normalised query).
+///
+/// Bounded (by pages and by bytes) with scan-resistant eviction (`quick_cache`, S3-FIFO-like):
+/// a flood of one-off searches evicts one-off pages, not the pages that are asked for again.
+/// A page is served for at most `page_ttl` after its rows were read: that is how stale the
+/// stock a list shows may be (stock changes do not move the catalog version; product detail
+/// and the cart read stock live). Any other catalog change (from any process) bumps the
+/// version in the database, after which the older pages are never served again.
 ///
 /// The version itself is re-read from the database at most every `version_ttl`: a write by
 /// this process invalidates it at once, a write by another process (the worker) shows up
 /// within `version_ttl`. That keeps cached pages off the database entirely.
+///
+/// Per-process state behind a few calls (`fresh_version`, `note_version`, `invalidate`,
+/// `get`, `put`), so that a shared store could implement the same for several replicas.
 pub struct ListCache {
-    inner: RwLock<(i64, HashMap<String, Bytes>)>,
-    capacity: usize,
+    pages: quick_cache::sync::Cache<(i64, String), Arc<CachedPage>, PageWeight>,
+    page_ttl: Duration,
+    /// Newest version a page was stored for; older pages are dropped when it moves.
+    newest_version: AtomicI64,
     known_version: AtomicI64,
     checked_at_us: AtomicU64,
+    version_renewing: AtomicBool,
     epoch: Instant,
     version_ttl: Duration,
 }
 
 const UNKNOWN: i64 = i64::MIN;
 
+/// How a [`ListCache`] is bounded and how long it trusts what it holds.
+#[derive(Debug, Clone, Copy)]
+pub struct ListCacheLimits {
+    /// Most pages held.
+    pub pages: usize,
+    /// Most bytes held (bodies, ETags and keys).
+    pub bytes: u64,
+    /// Longest a page is served after its rows were read.
+    pub page_ttl: Duration,
+    /// Longest a catalog version read from the database is trusted.
+    pub version_ttl: Duration,
+}
+
 impl ListCache {
-    /// A cache holding at most `capacity` pages, trusting a read version for `version_ttl`.
-    pub fn new(capacity: usize, version_ttl: Duration) -> ListCache {
+    /// An empty cache within `limits`.
+    pub fn new(limits: ListCacheLimits) -> ListCache {
+        let pages = limits.pages.max(1);
+        let bytes = limits.bytes.max(1);
+        let floor = (bytes / u64::try_from(pages).unwrap_or(u64::MAX)).max(1);
         ListCache {
-            inner: RwLock::new((UNKNOWN, HashMap::new())),
-            capacity,
+            pages: quick_cache::sync::Cache::with_weighter(pages, bytes, PageWeight { floor }),
+            page_ttl: limits.page_ttl,
+            newest_version: AtomicI64::new(UNKNOWN),
             known_version: AtomicI64::new(UNKNOWN),
             checked_at_us: AtomicU64::new(0),
+            version_renewing: AtomicBool::new(false),
             epoch: Instant::now(),
-            version_ttl,
+            version_ttl: limits.version_ttl,
         }
     }
 
@@ -149,38 +240,59 @@ impl ListCache {
     }
 
     /// The catalog version if it was read from the database less than `version_ttl` ago.
+    /// Near the end of that time one caller gets `None` (and re-reads it) while the others
+    /// still get the version.
     pub fn fresh_version(&self) -> Option<i64> {
         let v = self.known_version.load(Ordering::Acquire);
+        if v == UNKNOWN {
+            return None;
+        }
         let age = self.now_us().saturating_sub(self.checked_at_us.load(Ordering::Acquire));
-        (v != UNKNOWN && u128::from(age) < self.version_ttl.as_micros()).then_some(v)
+        serve_or_renew(Duration::from_micros(age), self.version_ttl, &self.version_renewing).then_some(v)
     }
 
     /// Records the version just read from the database.
     pub fn note_version(&self, v: i64) {
-        self.known_version.store(v, Ordering::Release);
         self.checked_at_us.store(self.now_us(), Ordering::Release);
+        self.known_version.fetch_max(v, Ordering::AcqRel);
+        self.version_renewing.store(false, Ordering::Release);
     }
 
-    /// Forgets the version (after this process changed the catalog).
+    /// Forgets the version (after this process changed the catalog). Stock changes need
+    /// not call it: they leave the version alone and lists show them within `page_ttl`.
     pub fn invalidate(&self) {
         self.known_version.store(UNKNOWN, Ordering::Release);
     }
 
-    /// The page for `key` if cached for `version`.
-    pub fn get(&self, version: i64, key: &str) -> Option<Bytes> {
-        let g = self.inner.read().ok()?;
-        if g.0 == version { g.1.get(key).cloned() } else { None }
+    /// The page for `key` at `version`, unless it is missing or too old. `None` also goes to
+    /// the one caller chosen to rebuild a page near the end of its life.
+    pub fn get(&self, version: i64, key: &str) -> Option<Arc<CachedPage>> {
+        let page = self.pages.get(&PageKey(version, key))?;
+        serve_or_renew(page.built_at.elapsed(), self.page_ttl, &page.renewing).then_some(page)
     }
 
-    /// Stores a page; a newer version replaces everything, an older one is ignored.
-    pub fn put(&self, version: i64, key: String, page: Bytes) {
-        let Ok(mut g) = self.inner.write() else { return };
-        if version > g.0 {
-            *g = (version, HashMap::new());
+    /// Stores a page built at `version` and returns it. A newer version drops the pages of
+    /// older ones; a page for an older version is not stored.
+    pub fn put(&self, version: i64, key: String, page: CachedPage) -> Arc<CachedPage> {
+        let page = Arc::new(page);
+        let newest = self.newest_version.fetch_max(version, Ordering::AcqRel);
+        if version > newest && newest != UNKNOWN {
+            self.pages.clear();
         }
-        if version == g.0 && g.1.len() < self.capacity {
-            g.1.insert(key, page);
+        if version >= newest && !self.page_ttl.is_zero() {
+            self.pages.insert((version, key), page.clone());
         }
+        page
+    }
+
+    /// Pages held.
+    pub fn len(&self) -> usize {
+        self.pages.len()
+    }
+
+    /// Whether no page is held.
+    pub fn is_empty(&self) -> bool {
+        self.pages.is_empty()
     }
 }
 
@@ -207,37 +319,161 @@ pub async fn prune_limiters(state: Arc<AppState>) {
 mod tests {
     use super::*;
 
-    #[test]
-    fn cache_serves_only_the_version_it_was_filled_for() {
-        let c = ListCache::new(2, Duration::from_secs(1));
-        c.put(5, "a".into(), Bytes::from_static(b"A"));
-        assert_eq!(c.get(5, "a").as_deref(), Some(&b"A"[..]));
-        assert_eq!(c.get(6, "a"), None);
-        c.put(6, "b".into(), Bytes::from_static(b"B"));
-        assert_eq!(c.get(5, "a"), None);
-        c.put(5, "a".into(), Bytes::from_static(b"old"));
-        assert_eq!(c.get(6, "a"), None);
+    fn limits(pages: usize, page_ttl: Duration, version_ttl: Duration) -> ListCacheLimits {
+        ListCacheLimits { pages, bytes: 1 << 20, page_ttl, version_ttl }
+    }
+
+    fn page(body: &'static str) -> CachedPage {
+        CachedPage::new(format!("W/\"{body}\""), Bytes::from_static(body.as_bytes()), Instant::now())
+    }
+
+    fn body(p: Option<Arc<CachedPage>>) -> Option<Bytes> {
+        p.map(|p| p.body.clone())
     }
 
     #[test]
-    fn cache_respects_its_capacity() {
-        let c = ListCache::new(1, Duration::from_secs(1));
-        c.put(1, "a".into(), Bytes::from_static(b"A"));
-        c.put(1, "b".into(), Bytes::from_static(b"B"));
-        assert!(c.get(1, "b").is_none());
+    fn cache_serves_only_the_version_it_was_filled_for() {
+        let c = ListCache::new(limits(8, Duration::from_secs(60), Duration::from_secs(1)));
+        c.put(5, "a".into(), page("A"));
+        assert_eq!(body(c.get(5, "a")).as_deref(), Some(&b"A"[..]));
+        assert!(c.get(6, "a").is_none());
+        assert!(c.get(5, "b").is_none());
+        c.put(6, "b".into(), page("B"));
+        assert!(c.get(5, "a").is_none(), "a newer version drops the older pages");
+        assert_eq!(c.len(), 1);
+        let late = c.put(5, "a".into(), page("old"));
+        assert_eq!(&late.body[..], b"old", "the caller still gets the page it built");
+        assert!(c.get(5, "a").is_none(), "an older version is not stored");
+        assert!(c.get(6, "a").is_none());
+        assert_eq!(body(c.get(6, "b")).as_deref(), Some(&b"B"[..]));
+    }
+
+    #[test]
+    fn cache_evicts_beyond_its_capacity_and_keeps_the_pages_asked_for_again() {
+        let c = ListCache::new(limits(64, Duration::from_secs(60), Duration::from_secs(1)));
+        let flood = |from: usize, hot: &str| {
+            for i in from..from + 10_000 {
+                c.put(1, format!("one-off {i}"), page("x"));
+                if i % 8 == 0 && !hot.is_empty() {
+                    assert!(c.get(1, hot).is_some(), "{hot} was evicted after {i} one-off pages");
+                }
+            }
+        };
+        // A page asked for again survives a flood of one-off pages...
+        c.put(1, "first".into(), page("F"));
+        flood(0, "first");
+        assert!(c.len() <= 64, "{} pages held", c.len());
+        // ...also when it first comes after the cache filled up with them (a fresh server
+        // after a burst of distinct searches): rebuilt when missing, as the service does, it
+        // is admitted for good by its second rebuild at the latest.
+        flood(10_000, "");
+        let mut rebuilds = 0;
+        for i in 20_000..30_000 {
+            if c.get(1, "late").is_none() {
+                rebuilds += 1;
+                c.put(1, "late".into(), page("L"));
+            }
+            c.put(1, format!("one-off {i}"), page("x"));
+        }
+        assert!(rebuilds <= 2, "the late page was rebuilt {rebuilds} times");
+        assert!(c.len() <= 64, "{} pages held", c.len());
+        let held = (0..30_000).filter(|i| c.get(1, &format!("one-off {i}")).is_some()).count();
+        assert!(held < 64, "{held} one-off pages held");
+    }
+
+    #[test]
+    fn cache_is_bounded_by_bytes_too() {
+        let c = ListCache::new(ListCacheLimits {
+            pages: 1_000,
+            bytes: 64 * 1024,
+            page_ttl: Duration::from_secs(60),
+            version_ttl: Duration::from_secs(1),
+        });
+        let big = Bytes::from(vec![b'x'; 4 * 1024]);
+        for i in 0..1_000 {
+            c.put(1, format!("k{i}"), CachedPage::new("e".into(), big.clone(), Instant::now()));
+        }
+        assert!(c.len() <= 16, "{} pages of 4 KiB held in 64 KiB", c.len());
+        assert!(c.len() >= 4, "{} pages held", c.len());
+    }
+
+    fn ago(d: Duration) -> Instant {
+        Instant::now().checked_sub(d).unwrap()
+    }
+
+    #[test]
+    fn pages_expire_after_their_ttl_and_one_caller_renews_them_first() {
+        let ttl = Duration::from_secs(10);
+        let c = ListCache::new(limits(8, ttl, Duration::from_secs(1)));
+        c.put(1, "a".into(), page("A"));
+        assert!(c.get(1, "a").is_some());
+        // In the last quarter of its life: the first caller rebuilds, the others are served.
+        c.put(
+            1,
+            "b".into(),
+            CachedPage::new("e".into(), Bytes::from_static(b"B"), ago(Duration::from_secs(8))),
+        );
+        assert!(c.get(1, "b").is_none(), "the first caller renews the page");
+        assert!(c.get(1, "b").is_some(), "the others keep the page meanwhile");
+        assert!(c.get(1, "b").is_some());
+        // Past its TTL it is served to nobody.
+        c.put(1, "c".into(), CachedPage::new("e".into(), Bytes::from_static(b"C"), ago(ttl)));
+        assert!(c.get(1, "c").is_none());
+        assert!(c.get(1, "c").is_none());
+        // A rebuilt page replaces the expired one.
+        c.put(1, "c".into(), page("C2"));
+        assert_eq!(body(c.get(1, "c")).as_deref(), Some(&b"C2"[..]));
+        // And in real time.
+        let short = ListCache::new(limits(8, Duration::from_millis(50), Duration::from_secs(1)));
+        short.put(1, "a".into(), page("A"));
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(short.get(1, "a").is_none(), "expired after its TTL");
+    }
+
+    #[test]
+    fn a_zero_ttl_caches_nothing() {
+        let c = ListCache::new(limits(8, Duration::ZERO, Duration::from_secs(1)));
+        let p = c.put(1, "a".into(), page("A"));
+        assert_eq!(&p.body[..], b"A");
+        assert!(c.get(1, "a").is_none());
+        assert!(c.is_empty());
     }
 
     #[test]
     fn a_read_version_is_trusted_only_until_invalidated_or_stale() {
-        let c = ListCache::new(1, Duration::from_secs(60));
+        let c = ListCache::new(limits(1, Duration::from_secs(1), Duration::from_secs(60)));
         assert_eq!(c.fresh_version(), None);
         c.note_version(7);
         assert_eq!(c.fresh_version(), Some(7));
+        c.note_version(6);
+        assert_eq!(c.fresh_version(), Some(7), "a slower reader never moves the version back");
         c.invalidate();
         assert_eq!(c.fresh_version(), None);
-        let quick = ListCache::new(1, Duration::ZERO);
+        c.note_version(8);
+        assert_eq!(c.fresh_version(), Some(8));
+        let quick = ListCache::new(limits(1, Duration::from_secs(1), Duration::ZERO));
         quick.note_version(7);
         assert_eq!(quick.fresh_version(), None);
+    }
+
+    #[test]
+    fn near_its_end_one_caller_rereads_the_version_while_the_others_use_it() {
+        let mut c = ListCache::new(limits(1, Duration::from_secs(1), Duration::from_secs(10)));
+        c.epoch = ago(Duration::from_secs(60));
+        let read_at = |c: &ListCache, ago: Duration| {
+            let us = u64::try_from(ago.as_micros()).unwrap();
+            c.checked_at_us.store(c.now_us().saturating_sub(us), Ordering::Release);
+        };
+        c.note_version(3);
+        read_at(&c, Duration::from_secs(8));
+        assert_eq!(c.fresh_version(), None, "the first caller re-reads");
+        assert_eq!(c.fresh_version(), Some(3));
+        assert_eq!(c.fresh_version(), Some(3));
+        c.note_version(3);
+        assert_eq!(c.fresh_version(), Some(3));
+        read_at(&c, Duration::from_secs(10));
+        assert_eq!(c.fresh_version(), None);
+        assert_eq!(c.fresh_version(), None, "past its TTL nobody trusts it");
     }
 
     #[test]

@@ -4,9 +4,12 @@ use std::time::Duration;
 
 use chrono::Utc;
 use retail_store::Db;
-use retail_store::repo::{idempotency, products, sessions};
+use retail_store::repo::payments::{self as payment_repo, PaymentChanges};
+use retail_store::repo::{idempotency, orders, sessions};
 
+use crate::payments::{GatewayError, Payments};
 use crate::service::ServiceError;
+use crate::service::checkout::{self, ReleaseOutcome, Released};
 
 /// What one pass did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -15,8 +18,18 @@ pub struct PassReport {
     pub sessions_purged: usize,
     /// Products whose stock differs from their ledger.
     pub stock_discrepancies: usize,
-    /// Stored idempotency-key answers deleted (older than their TTL).
+    /// Stored idempotency-key answers deleted (older than their TTL), and claims of
+    /// checkouts that never finished.
     pub idempotency_keys_purged: usize,
+    /// Card authorisations without an order (a checkout that failed or crashed between
+    /// authorising and writing its order) voided.
+    pub payments_voided: usize,
+    /// Orders left pending payment (a crash between writing the order and capturing)
+    /// cancelled: stock back, credit back, authorisation voided.
+    pub orders_abandoned: usize,
+    /// Findings of the reconciliation of payments, orders, store credit and stock (0: the
+    /// books agree).
+    pub reconciliation_mismatches: usize,
 }
 
 /// What the jobs need from the settings.
@@ -24,6 +37,9 @@ pub struct PassReport {
 pub struct Housekeeping {
     /// How long idempotency-key answers are kept (`idempotency.ttl_secs`).
     pub idempotency_ttl: chrono::Duration,
+    /// Age after which an authorisation without an order, an order pending payment and an
+    /// unanswered checkout claim count as abandoned (`payments.stale_authorization_secs`).
+    pub abandon_after: chrono::Duration,
 }
 
 impl Default for Housekeeping {
@@ -35,35 +51,196 @@ impl Default for Housekeeping {
 impl Housekeeping {
     /// The jobs' parameters from the settings.
     pub fn from_settings(s: &crate::config::Settings) -> Housekeeping {
-        Housekeeping { idempotency_ttl: s.idempotency.ttl() }
+        let secs = i64::try_from(s.payments.stale_authorization_secs).unwrap_or(i64::MAX / 2_000);
+        Housekeeping { idempotency_ttl: s.idempotency.ttl(), abandon_after: chrono::Duration::seconds(secs) }
     }
+}
+
+/// The payment gateway as `settings` name it, for the worker and the command line (their
+/// metrics go to no registry: only the server exports metrics).
+pub fn payments_for(settings: &crate::config::Settings) -> Result<Payments, ServiceError> {
+    let metrics = crate::http::metrics::PaymentMetrics::new().map_err(ServiceError::internal)?;
+    Ok(Payments::from_settings(&settings.payments, metrics))
+}
+
+fn default_payments() -> Result<Payments, ServiceError> {
+    payments_for(&crate::config::Settings::default())
 }
 
 /// One pass of every job, with the default settings.
 pub async fn run_once(db: &Db) -> Result<PassReport, ServiceError> {
-    run_once_with(db, &Housekeeping::default(), Utc::now()).await
+    run_once_with(db, &default_payments()?, &Housekeeping::default(), Utc::now()).await
 }
 
 /// One pass as if the time were `now`, with the default settings.
 pub async fn run_once_at(db: &Db, now: chrono::DateTime<Utc>) -> Result<PassReport, ServiceError> {
-    run_once_with(db, &Housekeeping::default(), now).await
+    run_once_with(db, &default_payments()?, &Housekeeping::default(), now).await
 }
+
+/// Most abandoned payments or orders handled per pass (the next pass takes the rest).
+const BATCH: i64 = 200;
 
 /// One pass as if the time were `now`.
 pub async fn run_once_with(
     db: &Db,
+    gateway: &Payments,
     jobs: &Housekeeping,
     now: chrono::DateTime<Utc>,
 ) -> Result<PassReport, ServiceError> {
     let cutoff = now - chrono::Duration::days(7);
     let sessions_purged = db.write(move |c| sessions::purge(c, cutoff)).await?;
     let keys_cutoff = now - jobs.idempotency_ttl;
-    let idempotency_keys_purged = db.write(move |c| idempotency::purge_older_than(c, keys_cutoff)).await?;
-    let bad = db.read(products::stock_discrepancies).await?;
-    for (id, stock, ledger) in &bad {
-        tracing::error!(product_id = id, stock, ledger, "stock differs from its ledger");
+    let abandoned = now - jobs.abandon_after;
+    let idempotency_keys_purged = db
+        .write(move |c| {
+            Ok::<_, ServiceError>(
+                idempotency::purge_older_than(c, keys_cutoff)?
+                    + idempotency::purge_stale_claims(c, abandoned)?,
+            )
+        })
+        .await?;
+    let payments_voided = void_abandoned_payments(db, gateway, abandoned).await?;
+    let orders_abandoned = cancel_abandoned_orders(db, gateway, abandoned).await?;
+    let report = db.read(crate::service::credit::reconcile_on).await?;
+    let bad = report.stock_discrepancies.len();
+    for id in &report.stock_discrepancies {
+        tracing::error!(product_id = %id, "stock differs from its ledger");
     }
-    Ok(PassReport { sessions_purged, stock_discrepancies: bad.len(), idempotency_keys_purged })
+    for id in &report.captures_without_order {
+        tracing::error!(payment_id = %id, "reconciliation: captured payment without a paid order");
+    }
+    for id in &report.paid_orders_without_capture {
+        tracing::error!(order_id = %id, "reconciliation: paid order without a captured payment");
+    }
+    for id in &report.amount_mismatches {
+        tracing::error!(order_id = %id, "reconciliation: captured amount differs from the order's card part");
+    }
+    for id in &report.credit_discrepancies {
+        tracing::error!(user_id = %id, "reconciliation: store-credit balance differs from its ledger");
+    }
+    if report.captured_cents != report.ordered_card_cents {
+        tracing::error!(
+            captured_cents = report.captured_cents,
+            ordered_card_cents = report.ordered_card_cents,
+            "reconciliation: captured total differs from the paid orders' card total"
+        );
+    }
+    let reconciliation_mismatches = report.captures_without_order.len()
+        + report.paid_orders_without_capture.len()
+        + report.amount_mismatches.len()
+        + report.credit_discrepancies.len()
+        + bad
+        + usize::from(report.captured_cents != report.ordered_card_cents);
+    Ok(PassReport {
+        sessions_purged,
+        stock_discrepancies: bad,
+        idempotency_keys_purged,
+        payments_voided,
+        orders_abandoned,
+        reconciliation_mismatches,
+    })
+}
+
+/// Voids authorisations that never got an order. One still `authorizing` has no reference
+/// (the process stopped before the provider answered or before the answer was written):
+/// there is nothing the shop can void, and the provider lets an uncaptured authorisation
+/// lapse, so it is marked `failed` (`abandoned`). A provider that no longer knows the
+/// authorisation (a decline of the void) counts as voided.
+async fn void_abandoned_payments(
+    db: &Db,
+    gateway: &Payments,
+    cutoff: chrono::DateTime<Utc>,
+) -> Result<usize, ServiceError> {
+    let stale = db.read(move |c| payment_repo::stale_without_order(c, cutoff, BATCH)).await?;
+    let mut done = 0;
+    for p in stale {
+        let (to, code) = match p.reference.as_deref() {
+            None => ("failed", Some("abandoned")),
+            Some(r) => match gateway.void(r).await {
+                Ok(()) => ("voided", None),
+                Err(GatewayError::Declined { code, .. }) => ("voided", Some(code)),
+                Err(e) => {
+                    tracing::warn!(payment_id = p.id, error = %e, "cannot void an abandoned authorisation yet");
+                    continue;
+                }
+            },
+        };
+        let id = p.id;
+        let changed = db
+            .write(move |c| {
+                let row = payment_repo::transition(
+                    c,
+                    id,
+                    &["authorizing", "authorized"],
+                    to,
+                    &PaymentChanges { error_code: code, ..PaymentChanges::default() },
+                    Utc::now(),
+                )?;
+                if row.is_some() {
+                    retail_store::repo::audit::record(
+                        c,
+                        &retail_store::repo::audit::AuditEvent {
+                            actor_id: None,
+                            action: "payment.abandoned",
+                            entity_type: "payment",
+                            entity_id: id.to_string(),
+                            detail: serde_json::json!({"to": to, "code": code}),
+                        },
+                        Utc::now(),
+                    )?;
+                }
+                Ok::<_, ServiceError>(row.is_some())
+            })
+            .await?;
+        if changed {
+            tracing::warn!(payment_id = id, to, "abandoned authorisation released");
+            done += 1;
+        }
+    }
+    Ok(done)
+}
+
+/// Cancels orders still pending payment after `cutoff`: the authorisation is voided, the
+/// stock and the store credit go back.
+async fn cancel_abandoned_orders(
+    db: &Db,
+    gateway: &Payments,
+    cutoff: chrono::DateTime<Utc>,
+) -> Result<usize, ServiceError> {
+    let ids = db.read(move |c| payment_repo::stuck_pending_orders(c, cutoff, BATCH)).await?;
+    let mut done = 0;
+    for id in ids {
+        let pays = db.read(move |c| payment_repo::for_order(c, id)).await?;
+        let released = match checkout::release_payments(gateway, &pays, &format!("abandon-order-{id}")).await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(order_id = id, error = ?e, "cannot release the payment of an abandoned order yet");
+                continue;
+            }
+        };
+        let released: Vec<Released> = released
+            .into_iter()
+            .map(|r| match r.outcome {
+                ReleaseOutcome::Kept => Released { payment_id: r.payment_id, outcome: ReleaseOutcome::Kept },
+                _ => r,
+            })
+            .collect();
+        let cancelled = db
+            .write(move |c| {
+                let Some(order) = orders::by_id(c, id)?.filter(|o| o.state == "pending_payment") else {
+                    return Ok::<_, ServiceError>(false);
+                };
+                checkout::undo_order(c, &order, &released, "payment was not completed", None, Utc::now())?;
+                Ok(true)
+            })
+            .await?;
+        if cancelled {
+            tracing::warn!(order_id = id, "order left pending payment cancelled");
+            done += 1;
+        }
+    }
+    Ok(done)
 }
 
 /// Resolves on SIGTERM (what a container runtime sends to PID 1) or SIGINT (Ctrl-C).
@@ -86,15 +263,15 @@ pub async fn shutdown_signal() {
 }
 
 /// Runs passes every `every` until SIGTERM or SIGINT; a pass under way finishes first.
-pub async fn run(db: Db, jobs: Housekeeping, every: Duration) {
+pub async fn run(db: Db, gateway: Payments, jobs: Housekeeping, every: Duration) {
     let mut tick = tokio::time::interval(every);
     let stop = shutdown_signal();
     tokio::pin!(stop);
     loop {
         tokio::select! {
-            _ = tick.tick() => match run_once_with(&db, &jobs, Utc::now()).await {
+            _ = tick.tick() => match run_once_with(&db, &gateway, &jobs, Utc::now()).await {
                 Ok(r) => {
-                    tracing::info!(sessions_purged = r.sessions_purged, stock_discrepancies = r.stock_discrepancies, idempotency_keys_purged = r.idempotency_keys_purged, "worker pass done");
+                    tracing::info!(sessions_purged = r.sessions_purged, stock_discrepancies = r.stock_discrepancies, idempotency_keys_purged = r.idempotency_keys_purged, payments_voided = r.payments_voided, orders_abandoned = r.orders_abandoned, reconciliation_mismatches = r.reconciliation_mismatches, "worker pass done");
                     beat();
                 }
                 Err(e) => tracing::error!(error = ?e, "worker pass failed"),

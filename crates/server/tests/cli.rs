@@ -99,3 +99,14 @@ fn an_admin_can_be_created_from_the_command_line() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("password"));
 }
+
+#[test]
+fn reconcile_prints_a_clean_report_for_a_consistent_shop() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(retail(dir.path()).arg("seed").status().unwrap().success());
+    let out = retail(dir.path()).arg("reconcile").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["clean"], true, "{report}");
+    assert_eq!(report["captured_cents"], report["ordered_card_cents"]);
+}

@@ -3,7 +3,10 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use crate::schema::{audit_log, idempotency_keys, products, sessions, stock_movements, users};
+use crate::schema::{
+    audit_log, cart_lines, idempotency_keys, order_lines, orders, payments, products, sessions,
+    stock_movements, store_credit_entries, users,
+};
 
 /// A row of `users`.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -102,5 +105,95 @@ pub struct IdempotencyRow {
     /// The stored JSON body.
     pub response: String,
     /// When the key was first used.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A row of `cart_lines`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = cart_lines, check_for_backend(diesel::sqlite::Sqlite))]
+pub struct CartLineRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub product_id: i64,
+    pub quantity: i64,
+    /// The price the customer last saw and accepted.
+    pub price_seen_cents: i64,
+    pub added_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A row of `orders`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = orders, check_for_backend(diesel::sqlite::Sqlite))]
+pub struct OrderRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub state: String,
+    pub currency: String,
+    pub subtotal_cents: i64,
+    pub credit_cents: i64,
+    pub card_cents: i64,
+    pub total_cents: i64,
+    pub refunded_cents: i64,
+    pub idempotency_key: String,
+    pub carrier: Option<String>,
+    pub tracking: Option<String>,
+    pub shipped_at: Option<DateTime<Utc>>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub cancel_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A row of `order_lines`.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = order_lines, check_for_backend(diesel::sqlite::Sqlite))]
+pub struct OrderLineRow {
+    #[diesel(skip_insertion)]
+    pub id: i64,
+    pub order_id: i64,
+    pub product_id: i64,
+    pub sku: String,
+    pub name: String,
+    pub unit_price_cents: i64,
+    pub quantity: i64,
+    pub line_total_cents: i64,
+}
+
+/// A row of `payments`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = payments, check_for_backend(diesel::sqlite::Sqlite))]
+pub struct PaymentRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub order_id: Option<i64>,
+    pub provider: String,
+    pub reference: Option<String>,
+    pub amount_cents: i64,
+    pub currency: String,
+    pub state: String,
+    pub refunded_cents: i64,
+    pub idempotency_key: String,
+    pub card_hint: String,
+    pub error_code: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A row of `store_credit_entries`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = store_credit_entries, check_for_backend(diesel::sqlite::Sqlite))]
+pub struct CreditEntryRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub kind: String,
+    pub delta_cents: i64,
+    pub balance_after: i64,
+    pub currency: String,
+    pub reason: String,
+    pub actor_id: Option<i64>,
+    pub order_id: Option<i64>,
+    pub idempotency_key: String,
     pub created_at: DateTime<Utc>,
 }

@@ -1,7 +1,11 @@
 //! Repository functions, one module per aggregate.
 
 pub mod audit;
+pub mod carts;
+pub mod credit;
 pub mod idempotency;
+pub mod orders;
+pub mod payments;
 pub mod products;
 pub mod sessions;
 pub mod users;

@@ -92,9 +92,96 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    cart_lines (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        product_id -> BigInt,
+        quantity -> BigInt,
+        price_seen_cents -> BigInt,
+        added_at -> TimestamptzSqlite,
+        updated_at -> TimestamptzSqlite,
+    }
+}
+
+diesel::table! {
+    orders (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        state -> Text,
+        currency -> Text,
+        subtotal_cents -> BigInt,
+        credit_cents -> BigInt,
+        card_cents -> BigInt,
+        total_cents -> BigInt,
+        refunded_cents -> BigInt,
+        idempotency_key -> Text,
+        carrier -> Nullable<Text>,
+        tracking -> Nullable<Text>,
+        shipped_at -> Nullable<TimestamptzSqlite>,
+        delivered_at -> Nullable<TimestamptzSqlite>,
+        cancelled_at -> Nullable<TimestamptzSqlite>,
+        cancel_reason -> Nullable<Text>,
+        created_at -> TimestamptzSqlite,
+        updated_at -> TimestamptzSqlite,
+    }
+}
+
+diesel::table! {
+    order_lines (id) {
+        id -> BigInt,
+        order_id -> BigInt,
+        product_id -> BigInt,
+        sku -> Text,
+        name -> Text,
+        unit_price_cents -> BigInt,
+        quantity -> BigInt,
+        line_total_cents -> BigInt,
+    }
+}
+
+diesel::table! {
+    payments (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        order_id -> Nullable<BigInt>,
+        provider -> Text,
+        reference -> Nullable<Text>,
+        amount_cents -> BigInt,
+        currency -> Text,
+        state -> Text,
+        refunded_cents -> BigInt,
+        idempotency_key -> Text,
+        card_hint -> Text,
+        error_code -> Nullable<Text>,
+        created_at -> TimestamptzSqlite,
+        updated_at -> TimestamptzSqlite,
+    }
+}
+
+diesel::table! {
+    store_credit_entries (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        kind -> Text,
+        delta_cents -> BigInt,
+        balance_after -> BigInt,
+        currency -> Text,
+        reason -> Text,
+        actor_id -> Nullable<BigInt>,
+        order_id -> Nullable<BigInt>,
+        idempotency_key -> Text,
+        created_at -> TimestamptzSqlite,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(retired_refresh_tokens -> sessions (session_id));
 diesel::joinable!(stock_movements -> products (product_id));
+diesel::joinable!(cart_lines -> products (product_id));
+diesel::joinable!(cart_lines -> users (user_id));
+diesel::joinable!(orders -> users (user_id));
+diesel::joinable!(order_lines -> orders (order_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     sessions,
@@ -103,5 +190,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     stock_movements,
     audit_log,
     catalog_version,
-    idempotency_keys
+    idempotency_keys,
+    cart_lines,
+    orders,
+    order_lines,
+    payments,
+    store_credit_entries
 );

@@ -47,6 +47,11 @@ async fn schema_matches_migrations() {
             ))
             .load::<(String, String, chrono::DateTime<chrono::Utc>)>(c)?;
         schema::idempotency_keys::table.select(crate::models::IdempotencyRow::as_select()).load(c)?;
+        schema::cart_lines::table.select(crate::models::CartLineRow::as_select()).load(c)?;
+        schema::orders::table.select(crate::models::OrderRow::as_select()).load(c)?;
+        schema::order_lines::table.select(crate::models::OrderLineRow::as_select()).load(c)?;
+        schema::payments::table.select(crate::models::PaymentRow::as_select()).load(c)?;
+        schema::store_credit_entries::table.select(crate::models::CreditEntryRow::as_select()).load(c)?;
         products::catalog_version(c)?;
         Ok::<_, StoreError>(())
     })
@@ -165,6 +170,86 @@ async fn search_ranks_and_filters_and_the_catalog_version_moves() {
 
     let cats = db.read(products::categories).await.unwrap();
     assert_eq!(cats, vec![("kitchen".to_owned(), 2), ("outdoor".to_owned(), 1)]);
+}
+
+/// Every block of the full-text index's storage: any write to the index changes it.
+fn fts_storage(c: &mut crate::Conn) -> Vec<(i64, Option<Vec<u8>>)> {
+    use diesel::sql_types::{BigInt, Binary, Nullable};
+    #[derive(QueryableByName)]
+    struct Block {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+        #[diesel(sql_type = Nullable<Binary>)]
+        block: Option<Vec<u8>>,
+    }
+    let rows: Vec<Block> =
+        diesel::sql_query("SELECT id, block FROM products_fts_data ORDER BY id").load(c).unwrap();
+    rows.into_iter().map(|b| (b.id, b.block)).collect()
+}
+
+/// The catalog version and the index's storage, as committed.
+async fn catalog_state(db: &Db) -> (i64, Vec<(i64, Option<Vec<u8>>)>) {
+    db.read(|c| Ok::<_, StoreError>((products::catalog_version(c)?, fts_storage(c)))).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_stock_change_neither_reindexes_nor_moves_the_catalog_version_and_an_edit_does() {
+    let (_d, db) = open();
+    let p = db
+        .write(|c| {
+            let now = Utc::now();
+            let p = products::insert(c, &product("K-1", "Electric kettle", "kitchen", 3000), now)?;
+            products::apply_stock_delta(c, p.id, 10, "delivery", None, now)?.unwrap();
+            Ok::<_, StoreError>(p)
+        })
+        .await
+        .unwrap();
+    let (v0, fts0) = catalog_state(&db).await;
+
+    // A sale and a restock, each committed: stock and updated_at change, nothing else.
+    for (delta, reason) in [(-3, "sale"), (1, "return")] {
+        db.write(move |c| products::apply_stock_delta(c, p.id, delta, reason, None, Utc::now()))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let (v, fts) = catalog_state(&db).await;
+    assert_eq!(v, v0, "a stock change moved the catalog version");
+    assert!(fts == fts0, "a stock change re-indexed the search text");
+
+    let edit = |version: i64, input: ProductPatchInput<'static>| {
+        let patch = ProductPatch::parse(input).unwrap();
+        db.write(move |c| products::update(c, p.id, version, &patch, Utc::now()))
+    };
+    // A price change is shown by lists but is not searchable text.
+    let p1 = edit(p.version, ProductPatchInput { price_cents: Some(2500), ..Default::default() })
+        .await
+        .unwrap()
+        .unwrap();
+    let (v1, fts) = catalog_state(&db).await;
+    assert!(v1 > v0, "a price change must move the catalog version");
+    assert!(fts == fts0, "a price change re-indexed the search text");
+
+    // A rename does both, and search follows it.
+    let p2 = edit(p1.version, ProductPatchInput { name: Some("Stovetop whistler"), ..Default::default() })
+        .await
+        .unwrap()
+        .unwrap();
+    let (v2, fts) = catalog_state(&db).await;
+    assert!(v2 > v1, "a rename must move the catalog version");
+    assert!(fts != fts0, "a rename must re-index the search text");
+    let find = |q: &'static str| {
+        let f = ProductFilter { fts: search_query(q), ..Default::default() };
+        let page = PageRequest::parse(None, None).unwrap();
+        db.read(move |c| products::list(c, &f, ProductSort::Relevance, page))
+    };
+    assert_eq!(find("whistler").await.unwrap().0.first().map(|r| r.id), Some(p.id));
+    assert!(find("kettle").await.unwrap().0.is_empty(), "the old name is still indexed");
+
+    // Deactivating moves the version too; the stock ledger still balances.
+    edit(p2.version, ProductPatchInput { active: Some(false), ..Default::default() }).await.unwrap().unwrap();
+    assert!(catalog_state(&db).await.0 > v2);
+    assert!(db.read(products::stock_discrepancies).await.unwrap().is_empty());
 }
 
 #[tokio::test]

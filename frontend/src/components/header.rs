@@ -2,13 +2,15 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use super::AppLink;
-use crate::hooks::use_session;
+use crate::hooks::{use_cart, use_session};
 use crate::routes::Route;
 
-/// Brand, and either log-in/register links or who is logged in with a log-out button.
+/// Brand, and either log-in/register links or the signed-in user's links (cart with its
+/// badge, orders, store credit, staff and admin pages), who is logged in and a log-out button.
 #[component]
 pub fn Header() -> Html {
     let session = use_session();
+    let cart = use_cart();
     let navigator = use_navigator();
     let on_logout = {
         let session = session.clone();
@@ -19,12 +21,26 @@ pub fn Header() -> Html {
             }
         })
     };
+    let count = cart.count();
     html! {
         <header class="site-header">
             <div class="container header-row">
                 <AppLink id="brand" classes="brand" to={Route::Catalog}>{ "retail" }</AppLink>
                 <nav class="site-nav" aria-label="Account">
                     if let Some(user) = session.user() {
+                        <AppLink id="nav-cart" classes="cart-link" to={Route::Cart}>
+                            { "Cart" }
+                            <span id="cart-count" class="cart-badge" data-testid="cart-badge"
+                                data-count={count.map(|n| n.to_string())}
+                                aria-label={count.map(|n| format!("{n} items in your cart"))}>
+                                { count.map(|n| n.to_string()).unwrap_or_default() }
+                            </span>
+                        </AppLink>
+                        <AppLink id="nav-orders" to={Route::Orders}>{ "Orders" }</AppLink>
+                        <AppLink id="nav-credit" to={Route::Credit}>{ "Store credit" }</AppLink>
+                        if user.role.is_staff() {
+                            <AppLink id="nav-staff-orders" to={Route::StaffOrders}>{ "Staff" }</AppLink>
+                        }
                         if session.is_admin() {
                             <AppLink id="nav-admin" to={Route::AdminProducts}>{ "Admin" }</AppLink>
                         }

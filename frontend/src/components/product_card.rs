@@ -1,7 +1,7 @@
 use retail_api_types::Product;
 use yew::prelude::*;
 
-use super::AppLink;
+use super::{AddToCart, AppLink};
 use crate::format::{StockLevel, format_money};
 use crate::routes::Route;
 
@@ -24,13 +24,17 @@ pub struct ProductCardProps {
     pub product: Product,
 }
 
-/// `.product-card` in the catalog grid.
+/// `.product-card` in the catalog grid: picture, name, category, price, stock and an
+/// add-to-cart button.
 #[component]
 pub fn ProductCard(props: &ProductCardProps) -> Html {
     let p = &props.product;
     html! {
         <article class="product-card" data-id={p.id.to_string()} data-sku={p.sku.clone()}>
             <AppLink classes="product-link" to={Route::Product { id: p.id.get() }}>
+                if let Some(src) = p.image_url.as_deref().filter(|s| !s.is_empty()) {
+                    <img class="card-image" src={src.to_owned()} alt="" loading="lazy" />
+                }
                 <h2 class="product-name">{ &p.name }</h2>
             </AppLink>
             <p class="product-category">{ &p.category }</p>
@@ -38,6 +42,7 @@ pub fn ProductCard(props: &ProductCardProps) -> Html {
                 <span class="product-price">{ format_money(p.price_cents, p.currency) }</span>
                 <StockBadge stock={p.stock} />
             </div>
+            <AddToCart product_id={p.id} name={p.name.clone()} disabled={p.stock <= 0 || !p.active} />
         </article>
     }
 }

@@ -1,9 +1,12 @@
-//! Hooks: the session context, data loading, settled select choices, the document title.
+//! Hooks: the session and cart contexts, data loading, settled select choices, the document
+//! title.
 
+mod use_cart;
 mod use_load;
 mod use_session;
 mod use_settled;
 
+pub use use_cart::{CartAction, CartContext, CartView, use_cart};
 pub use use_load::{Edit, Load, use_load};
 pub use use_session::{Session, SessionAction, SessionState, use_session};
 pub use use_settled::use_settled;

@@ -2,19 +2,31 @@
 
 mod admin_products;
 mod admin_users;
+mod cart;
 mod catalog;
+mod checkout;
+mod credit;
 mod login;
 mod not_found;
+mod orders;
 mod product;
+mod receipt;
 mod register;
+mod staff_orders;
 
 pub use admin_products::AdminProductsPage;
 pub use admin_users::AdminUsersPage;
+pub use cart::CartPage;
 pub use catalog::CatalogPage;
+pub use checkout::CheckoutPage;
+pub use credit::CreditPage;
 pub use login::LoginPage;
 pub use not_found::NotFoundPage;
+pub use orders::{OrderPage, OrdersPage};
 pub use product::ProductPage;
+pub use receipt::ReceiptPage;
 pub use register::RegisterPage;
+pub use staff_orders::StaffOrdersPage;
 
 use std::future::Future;
 
@@ -22,7 +34,7 @@ use retail_api_types::TokenResponse;
 use yew::prelude::*;
 use yew_router::prelude::Navigator;
 
-use crate::components::AppLink;
+use crate::components::{AppLink, Loading};
 use crate::hooks::{Session, use_session};
 use crate::routes::Route;
 use crate::services::ApiError;
@@ -40,6 +52,44 @@ pub fn Forbidden() -> Html {
             }
         </div>
     }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct NeedsLoginProps {
+    /// What the page shows, for "Log in to see …".
+    pub what: AttrValue,
+    #[prop_or_default]
+    pub children: Html,
+}
+
+/// Renders its children only for a signed-in user (so their requests carry the token):
+/// `Loading` while an earlier session is restored, `#signed-out` with a log-in link otherwise.
+#[component]
+pub fn NeedsLogin(props: &NeedsLoginProps) -> Html {
+    let session = use_session();
+    if session.restoring() {
+        return html! { <Loading /> };
+    }
+    if session.user().is_none() {
+        return html! {
+            <div id="signed-out" class="empty-state">
+                <p>{ format!("Log in to see {}.", props.what) }</p>
+                <AppLink classes="button-link" to={Route::Login}>{ "Log in" }</AppLink>
+            </div>
+        };
+    }
+    props.children.clone()
+}
+
+/// `?page=` of a paged list (1 when absent or junk).
+pub(crate) fn page_of(query_str: &str) -> u32 {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query_str.trim_start_matches('?'))
+        .unwrap_or_default()
+        .into_iter()
+        .find(|(k, _)| k == "page")
+        .and_then(|(_, v)| v.trim().parse().ok())
+        .filter(|p| *p >= 1)
+        .unwrap_or(1)
 }
 
 /// Links between the admin pages.

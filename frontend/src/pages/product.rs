@@ -1,7 +1,7 @@
 use retail_api_types::ProductId;
 use yew::prelude::*;
 
-use crate::components::{AppLink, ErrorBox, Loading, StockBadge};
+use crate::components::{AddToCart, AppLink, ErrorBox, Loading, StockBadge};
 use crate::format::format_money;
 use crate::hooks::{Load, use_load, use_session, use_title};
 use crate::routes::Route;
@@ -49,6 +49,8 @@ pub fn ProductPage(props: &ProductPageProps) -> Html {
                         <span id="product-price" class="product-price">{ format_money(p.price_cents, p.currency) }</span>
                         <StockBadge id="product-stock" stock={p.stock} />
                     </p>
+                    <AddToCart id="product-add-to-cart" product_id={p.id} name={p.name.clone()}
+                        disabled={p.stock <= 0 || !p.active} />
                     <p id="product-description" class="description">
                         { if p.description.is_empty() { "No description." } else { p.description.as_str() } }
                     </p>

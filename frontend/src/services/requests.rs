@@ -45,7 +45,13 @@ pub enum ApiError {
     /// The server answered 4xx/5xx. Its RFC 9457 body, or one made up from the status when
     /// the body was not a problem document (e.g. a proxy's error page). Boxed to keep
     /// `Result<_, ApiError>` small.
-    Problem(Box<Problem>),
+    Problem {
+        /// The problem document.
+        problem: Box<Problem>,
+        /// Seconds from the `Retry-After` header (503 with the payment breaker open, 429), if
+        /// the server sent a number.
+        retry_after_secs: Option<u32>,
+    },
     /// No answer at all: offline, server down, request blocked.
     Network(String),
     /// No answer within the request timeout.
@@ -58,7 +64,7 @@ impl ApiError {
     /// HTTP status, when the server answered.
     pub fn status(&self) -> Option<u16> {
         match self {
-            ApiError::Problem(p) => Some(p.status),
+            ApiError::Problem { problem, .. } => Some(problem.status),
             _ => None,
         }
     }
@@ -66,7 +72,7 @@ impl ApiError {
     /// The problem's stable code, e.g. `version_conflict`.
     pub fn code(&self) -> Option<&str> {
         match self {
-            ApiError::Problem(p) => Some(&p.code),
+            ApiError::Problem { problem, .. } => Some(&problem.code),
             _ => None,
         }
     }
@@ -74,7 +80,7 @@ impl ApiError {
     /// A sentence for the user.
     pub fn detail(&self) -> String {
         match self {
-            ApiError::Problem(p) => p.detail.clone(),
+            ApiError::Problem { problem, .. } => problem.detail.clone(),
             ApiError::Network(_) => {
                 "Cannot reach the server. Check your connection and try again.".to_owned()
             }
@@ -83,10 +89,18 @@ impl ApiError {
         }
     }
 
+    /// Seconds the server asked to wait before trying again (`Retry-After`), if it said.
+    pub fn retry_after_secs(&self) -> Option<u32> {
+        match self {
+            ApiError::Problem { retry_after_secs, .. } => *retry_after_secs,
+            _ => None,
+        }
+    }
+
     /// Per-field messages of a 422.
     pub fn field_errors(&self) -> &[FieldProblem] {
         match self {
-            ApiError::Problem(p) => &p.errors,
+            ApiError::Problem { problem, .. } => &problem.errors,
             _ => &[],
         }
     }
@@ -119,6 +133,21 @@ where
     B: Serialize + ?Sized,
     T: DeserializeOwned,
 {
+    request_with(method, path, body, bearer, &[]).await
+}
+
+/// [`request`] with extra request headers, e.g. `Idempotency-Key`.
+pub async fn request_with<B, T>(
+    method: Method,
+    path: &str,
+    body: Option<&B>,
+    bearer: Option<&str>,
+    headers: &[(&str, &str)],
+) -> Result<T, ApiError>
+where
+    B: Serialize + ?Sized,
+    T: DeserializeOwned,
+{
     // gloo-net appends its own (empty) query to a URL that already has one, leaving a stray
     // `&`; handing it the pairs instead keeps URLs (and HTTP cache keys) canonical.
     let split = path.split_once('?').and_then(|(base, qs)| {
@@ -131,6 +160,9 @@ where
         .query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     if let Some(token) = bearer {
         builder = builder.header("Authorization", &format!("Bearer {token}"));
+    }
+    for (name, value) in headers {
+        builder = builder.header(name, value);
     }
     let controller = AbortController::new().map_err(|e| ApiError::Unexpected(format!("{e:?}")))?;
     builder = builder.abort_signal(Some(&controller.signal()));
@@ -158,7 +190,8 @@ where
         serde_json::from_str(json)
             .map_err(|e| ApiError::Unexpected(format!("unreadable answer from {path}: {e}")))
     } else {
-        Err(ApiError::Problem(Box::new(problem_of(resp).await)))
+        let retry_after_secs = resp.headers().get("retry-after").and_then(|v| v.trim().parse().ok());
+        Err(ApiError::Problem { problem: Box::new(problem_of(resp).await), retry_after_secs })
     }
 }
 
@@ -380,14 +413,32 @@ impl Api {
         B: Serialize + ?Sized,
         T: DeserializeOwned,
     {
+        self.send_with(method, path, body, &[]).await
+    }
+
+    /// [`Api::send`] with extra request headers, e.g. `Idempotency-Key` (sent again, the same,
+    /// on the retry after a renewal: the server has not run a request it answered with 401).
+    pub async fn send_with<B, T>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+        headers: &[(&str, &str)],
+    ) -> Result<T, ApiError>
+    where
+        B: Serialize + ?Sized,
+        T: DeserializeOwned,
+    {
         let token = self.access_token();
-        let first = request(method.clone(), path, body, token.as_deref()).await;
+        let first = request_with(method.clone(), path, body, token.as_deref(), headers).await;
         let Some(used) = token else { return first };
         if !matches!(&first, Err(e) if e.status() == Some(401)) {
             return first;
         }
         match self.renew(Some(used)).await {
-            Renewal::Renewed => request(method, path, body, self.access_token().as_deref()).await,
+            Renewal::Renewed => {
+                request_with(method, path, body, self.access_token().as_deref(), headers).await
+            }
             Renewal::Rejected => {
                 self.end_session();
                 self.inner.on_expired.emit(());
@@ -478,7 +529,9 @@ impl Api {
                 Renewal::Renewed
             }
             // 429 and 5xx say nothing about the token; only a 4xx refusal ends the session.
-            Err(ApiError::Problem(p)) if (400..500).contains(&p.status) && p.status != 429 => {
+            Err(ApiError::Problem { problem: p, .. })
+                if (400..500).contains(&p.status) && p.status != 429 =>
+            {
                 Renewal::Rejected
             }
             Err(_) => Renewal::Unreachable,

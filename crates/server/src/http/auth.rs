@@ -78,6 +78,13 @@ pub async fn authorize(req: &HttpRequest, p: Permission) -> Result<AuthUser, Api
     Ok(user)
 }
 
+/// Authenticates the request (401 without a valid token); any role will do. Used by
+/// middleware that must refuse a caller before its body or query is read.
+pub async fn signed_in(req: &HttpRequest) -> Result<AuthUser, ApiError> {
+    let token = bearer(req)?.ok_or(ApiError::Unauthorized("missing bearer token"))?;
+    authenticate(state_of(req)?, token).await
+}
+
 impl FromRequest for AuthUser {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;

@@ -28,7 +28,7 @@ fn not_modified(etag: &str) -> HttpResponse {
     params(ProductQuery),
     responses(
         (status = 200, description = "One page of products", body = ProductList,
-            headers(("ETag" = String, description = "Changes whenever any product changes"))),
+            headers(("ETag" = String, description = "A digest of the page: changes whenever the page's content does (stock included, at most `cache.product_list_ttl_ms` late)"))),
         (status = 304, description = "Not modified (If-None-Match matched)"),
         (status = 400, description = "Unreadable query parameter", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Out-of-range page, unknown sort", body = Problem, content_type = "application/problem+json"),

@@ -30,6 +30,21 @@ pub struct IdempotencyKeyParam(
     pub Option<String>,
 );
 
+/// The header as a required OpenAPI parameter, for routes that move money and refuse to run
+/// without it (checkout, store-credit grants): `params(IdempotencyKeyRequired)`.
+#[derive(utoipa::IntoParams)]
+#[into_params(names("Idempotency-Key"), parameter_in = Header)]
+pub struct IdempotencyKeyRequired(
+    /// Required: 1 to 255 visible ASCII characters (a UUID is a good choice), new for each
+    /// order or grant and the same when retrying it. A repeat with the same key (by the same
+    /// caller, within the configured TTL, 24 h by default) gets the first answer, with
+    /// `Idempotency-Replayed: true`, and changes nothing; the same key with another request
+    /// gets 422 `idempotency_key_reused`; a missing or invalid key gets 400
+    /// (`idempotency_key_required`, `invalid_idempotency_key`).
+    #[param(required = true, min_length = 1, max_length = 255, pattern = "^[!-~]+$")]
+    pub String,
+);
+
 /// The raw `Idempotency-Key` header, if sent; the service validates it. Sent twice: 400.
 #[derive(Debug, Clone, Default)]
 pub struct IdempotencyKeyHeader(pub Option<String>);

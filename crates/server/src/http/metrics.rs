@@ -8,7 +8,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{Error, web};
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 use crate::error::ApiError;
@@ -26,6 +26,57 @@ pub struct Metrics {
     pub rate_limited: IntCounterVec,
     /// Product-list answers by how they were served (`cache`, `db`, `not_modified`).
     pub product_list: IntCounterVec,
+    /// Payment gateway calls and the circuit breaker around them.
+    pub payments: PaymentMetrics,
+}
+
+/// What the payment front records: breaker state and transitions, gateway calls by outcome
+/// and their latency. Cheap to clone (the handles share their values).
+#[derive(Clone)]
+pub struct PaymentMetrics {
+    /// `payment_breaker_state`: 0 closed, 1 open, 2 half-open.
+    pub breaker_state: IntGauge,
+    /// `payment_breaker_transitions_total{from,to}`.
+    pub breaker_transitions: IntCounterVec,
+    /// `payment_gateway_calls_total{op,outcome}`; outcome is `success`, `declined`,
+    /// `timeout`, `error` or `rejected` (breaker open, no call made).
+    pub gateway_calls: IntCounterVec,
+    /// `payment_gateway_duration_seconds{op}`: time of each call made (rejected ones excluded).
+    pub gateway_duration: HistogramVec,
+}
+
+impl PaymentMetrics {
+    /// New handles, not yet in any registry.
+    pub fn new() -> Result<PaymentMetrics, prometheus::Error> {
+        let breaker_state = IntGauge::with_opts(Opts::new(
+            "payment_breaker_state",
+            "Payment gateway circuit breaker: 0 closed, 1 open, 2 half-open",
+        ))?;
+        let breaker_transitions = IntCounterVec::new(
+            Opts::new("payment_breaker_transitions_total", "Payment circuit breaker state changes"),
+            &["from", "to"],
+        )?;
+        let gateway_calls = IntCounterVec::new(
+            Opts::new("payment_gateway_calls_total", "Payment gateway calls by operation and outcome"),
+            &["op", "outcome"],
+        )?;
+        let gateway_duration = HistogramVec::new(
+            HistogramOpts::new("payment_gateway_duration_seconds", "Payment gateway call latency").buckets(
+                vec![0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0],
+            ),
+            &["op"],
+        )?;
+        Ok(PaymentMetrics { breaker_state, breaker_transitions, gateway_calls, gateway_duration })
+    }
+
+    fn collectors(&self) -> [Box<dyn prometheus::core::Collector>; 4] {
+        [
+            Box::new(self.breaker_state.clone()),
+            Box::new(self.breaker_transitions.clone()),
+            Box::new(self.gateway_calls.clone()),
+            Box::new(self.gateway_duration.clone()),
+        ]
+    }
 }
 
 impl Metrics {
@@ -56,6 +107,10 @@ impl Metrics {
         )?;
         let build = IntGaugeVec::new(Opts::new("build_info", "Version of the running binary"), &["version"])?;
         build.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
+        let payments = PaymentMetrics::new()?;
+        for c in payments.collectors() {
+            registry.register(c)?;
+        }
         for c in [
             Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(http_duration.clone()),
@@ -67,7 +122,16 @@ impl Metrics {
         ] {
             registry.register(c)?;
         }
-        Ok(Metrics { registry, http_requests, http_duration, pool, logins, rate_limited, product_list })
+        Ok(Metrics {
+            registry,
+            http_requests,
+            http_duration,
+            pool,
+            logins,
+            rate_limited,
+            product_list,
+            payments,
+        })
     }
 
     fn observe(&self, method: &str, route: &str, status: u16, secs: f64) {
@@ -129,12 +193,30 @@ pub async fn track(
 mod tests {
     use actix_web::http::Method;
 
-    use super::method_label;
+    use super::{Metrics, method_label};
 
     #[test]
     fn made_up_methods_become_one_label() {
         assert_eq!(method_label(&Method::PATCH), "PATCH");
         assert_eq!(method_label(&Method::from_bytes(b"BREW").unwrap()), "other");
         assert_eq!(method_label(&Method::from_bytes("X".repeat(8000).as_bytes()).unwrap()), "other");
+    }
+
+    #[test]
+    fn payment_metrics_are_exposed_under_their_names() {
+        let m = Metrics::new().unwrap();
+        m.payments.breaker_state.set(1);
+        m.payments.breaker_transitions.with_label_values(&["closed", "open"]).inc();
+        m.payments.gateway_calls.with_label_values(&["authorize", "timeout"]).inc();
+        m.payments.gateway_duration.with_label_values(&["authorize"]).observe(0.01);
+        let text = m.render(retail_store::PoolUsage { open: 0, idle: 0 }).unwrap();
+        for line in [
+            "retail_payment_breaker_state 1",
+            r#"retail_payment_breaker_transitions_total{from="closed",to="open"} 1"#,
+            r#"retail_payment_gateway_calls_total{op="authorize",outcome="timeout"} 1"#,
+            r#"retail_payment_gateway_duration_seconds_count{op="authorize"} 1"#,
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} missing from\n{text}");
+        }
     }
 }

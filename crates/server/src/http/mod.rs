@@ -12,7 +12,9 @@ pub mod methods;
 pub mod metrics;
 pub mod ops;
 pub mod request_id;
+pub mod shop;
 pub mod spa;
+pub mod staff;
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -140,8 +142,40 @@ pub fn api_routes(l: &Limiters) -> impl FnOnce(&mut ServiceConfig) + use<> {
                 .service(catalog::get_product)
                 .service(catalog::list_categories)
                 .service(
+                    scope::scope("/cart")
+                        .wrap(from_fn(authorize_protected))
+                        .service(shop::get_cart)
+                        .service(shop::clear_cart)
+                        .service(shop::add_line)
+                        .service(shop::update_line)
+                        .service(shop::remove_line),
+                )
+                .service(
+                    scope::scope("/checkout").wrap(from_fn(authorize_protected)).service(shop::place_order),
+                )
+                .service(
+                    scope::scope("/orders")
+                        .wrap(from_fn(authorize_protected))
+                        .service(shop::my_orders)
+                        .service(shop::get_order)
+                        .service(shop::get_receipt)
+                        .service(shop::cancel_my_order),
+                )
+                .service(scope::scope("/credit").wrap(from_fn(authorize_protected)).service(shop::my_credit))
+                .service(
+                    scope::scope("/staff")
+                        .wrap(from_fn(authorize_protected))
+                        .service(staff::list_orders)
+                        .service(staff::ship_order)
+                        .service(staff::deliver_order)
+                        .service(staff::cancel_order)
+                        .service(staff::grant_credit)
+                        .service(staff::user_credit)
+                        .service(staff::reconciliation),
+                )
+                .service(
                     scope::scope("/admin")
-                        .wrap(from_fn(authorize_admin))
+                        .wrap(from_fn(authorize_protected))
                         .service(admin::create_product)
                         .service(admin::update_product)
                         .service(admin::adjust_stock)
@@ -155,36 +189,73 @@ pub fn api_routes(l: &Limiters) -> impl FnOnce(&mut ServiceConfig) + use<> {
     }
 }
 
-/// The permission each `/api/admin` route needs, by method and path template. The admin
-/// scope's middleware checks it before the handler reads any body or query, so a caller
-/// without rights learns nothing about the input a route expects. (The service layer checks
-/// again; a unit test keeps this table in step with the routes.)
-const ADMIN_PERMISSIONS: &[(&str, &str, Permission)] = &[
-    ("POST", "/api/admin/products", Permission::ManageCatalog),
-    ("PATCH", "/api/admin/products/{id}", Permission::ManageCatalog),
-    ("POST", "/api/admin/products/{id}/stock", Permission::ManageCatalog),
-    ("GET", "/api/admin/products/{id}/stock-movements", Permission::ViewStockLedger),
-    ("GET", "/api/admin/users", Permission::ManageUsers),
-    ("PUT", "/api/admin/users/{id}/role", Permission::ManageUsers),
-    ("GET", "/api/admin/audit", Permission::ViewAudit),
-];
-
-/// The permission `method path` needs under `/api/admin`; `None` for no such route.
-pub fn admin_permission(method: &Method, path: &str) -> Option<Permission> {
-    ADMIN_PERMISSIONS
-        .iter()
-        .find(|(m, template, _)| *m == method.as_str() && methods::template_matches(template, path))
-        .map(|(_, _, p)| *p)
+/// Who may call a protected route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guard {
+    /// Any signed-in account (the route acts on the caller's own records).
+    SignedIn,
+    /// An account whose role grants this permission.
+    Needs(Permission),
 }
 
-/// Middleware on `/api/admin`: authenticates and checks the route's permission first (401,
-/// 403); the authenticated caller is left in the request for the handler's [`auth::AuthUser`].
-async fn authorize_admin(
+/// Every protected route by method and path template, and who may call it. The middleware
+/// of the protected scopes checks it before the handler reads any body or query, so a caller
+/// without rights learns nothing about the input a route expects. (The service layer checks
+/// again; a unit test keeps this table in step with the routes.)
+const PROTECTED: &[(&str, &str, Guard)] = &[
+    ("GET", "/api/cart", Guard::SignedIn),
+    ("DELETE", "/api/cart", Guard::SignedIn),
+    ("POST", "/api/cart/lines", Guard::SignedIn),
+    ("PATCH", "/api/cart/lines/{id}", Guard::SignedIn),
+    ("DELETE", "/api/cart/lines/{id}", Guard::SignedIn),
+    ("POST", "/api/checkout", Guard::SignedIn),
+    ("GET", "/api/orders", Guard::SignedIn),
+    ("GET", "/api/orders/{id}", Guard::SignedIn),
+    ("GET", "/api/orders/{id}/receipt", Guard::SignedIn),
+    ("POST", "/api/orders/{id}/cancel", Guard::SignedIn),
+    ("GET", "/api/credit", Guard::SignedIn),
+    ("GET", "/api/staff/orders", Guard::Needs(Permission::ViewOrders)),
+    ("POST", "/api/staff/orders/{id}/ship", Guard::Needs(Permission::ManageOrders)),
+    ("POST", "/api/staff/orders/{id}/deliver", Guard::Needs(Permission::ManageOrders)),
+    ("POST", "/api/staff/orders/{id}/cancel", Guard::Needs(Permission::ManageOrders)),
+    ("POST", "/api/staff/credit", Guard::Needs(Permission::GrantCredit)),
+    ("GET", "/api/staff/credit/{id}", Guard::Needs(Permission::GrantCredit)),
+    ("GET", "/api/staff/reconciliation", Guard::Needs(Permission::Reconcile)),
+    ("POST", "/api/admin/products", Guard::Needs(Permission::ManageCatalog)),
+    ("PATCH", "/api/admin/products/{id}", Guard::Needs(Permission::ManageCatalog)),
+    ("POST", "/api/admin/products/{id}/stock", Guard::Needs(Permission::ManageCatalog)),
+    ("GET", "/api/admin/products/{id}/stock-movements", Guard::Needs(Permission::ViewStockLedger)),
+    ("GET", "/api/admin/users", Guard::Needs(Permission::ManageUsers)),
+    ("PUT", "/api/admin/users/{id}/role", Guard::Needs(Permission::ManageUsers)),
+    ("GET", "/api/admin/audit", Guard::Needs(Permission::ViewAudit)),
+];
+
+/// Path prefixes whose every route is in [`PROTECTED`].
+#[cfg(test)]
+const PROTECTED_PREFIXES: &[&str] =
+    &["/api/cart", "/api/checkout", "/api/orders", "/api/credit", "/api/staff/", "/api/admin/"];
+
+/// Who may call `method path`; `None` for no such protected route.
+pub fn route_guard(method: &Method, path: &str) -> Option<Guard> {
+    PROTECTED
+        .iter()
+        .find(|(m, template, _)| *m == method.as_str() && methods::template_matches(template, path))
+        .map(|(_, _, g)| *g)
+}
+
+/// Middleware on the protected scopes: authenticates and checks the route's guard first
+/// (401, 403); the authenticated caller is left in the request for the handler's
+/// [`auth::AuthUser`].
+async fn authorize_protected(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
-    if let Some(p) = admin_permission(req.method(), req.path()) {
-        match auth::authorize(req.request(), p).await {
+    if let Some(g) = route_guard(req.method(), req.path()) {
+        let checked = match g {
+            Guard::SignedIn => auth::signed_in(req.request()).await,
+            Guard::Needs(p) => auth::authorize(req.request(), p).await,
+        };
+        match checked {
             Ok(user) => {
                 req.extensions_mut().insert(user);
             }
@@ -229,7 +300,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_admin_operation_has_a_permission_and_nothing_else_does() {
+    fn every_protected_operation_has_a_guard_and_nothing_else_does() {
         let m = metrics::Metrics::new().unwrap();
         let limiters = Limiters::new(&LimitSettings::default(), &m).unwrap();
         let doc = crate::openapi::document(&limiters);
@@ -246,15 +317,15 @@ mod tests {
                 if op.is_none() {
                     continue;
                 }
-                let p = admin_permission(&method, &concrete);
-                if path.starts_with("/api/admin/") {
+                let p = route_guard(&method, &concrete);
+                if PROTECTED_PREFIXES.iter().any(|pre| path.starts_with(pre)) {
                     admin_ops += 1;
-                    assert!(p.is_some(), "{method} {path} has no entry in ADMIN_PERMISSIONS");
+                    assert!(p.is_some(), "{method} {path} has no entry in PROTECTED");
                 } else {
                     assert!(p.is_none(), "{method} {path}");
                 }
             }
         }
-        assert_eq!(admin_ops, ADMIN_PERMISSIONS.len(), "a table entry names no route");
+        assert_eq!(admin_ops, PROTECTED.len(), "a table entry names no route");
     }
 }

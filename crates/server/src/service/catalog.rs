@@ -1,6 +1,8 @@
 //! Catalog reads (with ETags and a version-keyed page cache) and admin writes (with the
 //! stock ledger and the audit log).
 
+use std::time::Instant;
+
 use bytes::Bytes;
 use chrono::Utc;
 use retail_api_types::{
@@ -23,7 +25,7 @@ use sha2::{Digest, Sha256};
 use super::idempotency::{IdempotencyKey, Replayed, replay_or_run};
 use super::{movement_dto, pagination, product_dto, write_as};
 use crate::service::ServiceError;
-use crate::state::AppState;
+use crate::state::{AppState, CachedPage};
 
 /// A validated list query and its cache key.
 #[derive(Debug, Clone)]
@@ -76,10 +78,12 @@ pub enum Listed {
     Page(String, Bytes),
 }
 
-fn list_etag(version: i64, key: &str) -> String {
-    let digest = Sha256::digest(key.as_bytes());
-    let short: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
-    format!("W/\"c{version}-{short}\"")
+/// ETag of a list page: a digest of its bytes, so it changes with anything the page shows
+/// (stock included) and stays the same while nothing on it does, across rebuilds.
+fn page_etag(body: &[u8]) -> String {
+    let digest = Sha256::digest(body);
+    let short: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
+    format!("W/\"l{short}\"")
 }
 
 /// Whether an `If-None-Match` header value matches `etag`.
@@ -89,7 +93,25 @@ pub fn etag_matches(if_none_match: Option<&str>, etag: &str) -> bool {
     v.split(',').any(|t| t.trim() == "*" || bare(t) == bare(etag))
 }
 
-/// One page of products, from the cache when the catalog has not changed since it was built.
+fn answer(page: &CachedPage, if_none_match: Option<&str>) -> Listed {
+    if etag_matches(if_none_match, &page.etag) {
+        Listed::NotModified(page.etag.clone())
+    } else {
+        Listed::Page(page.etag.clone(), page.body.clone())
+    }
+}
+
+fn source(listed: &Listed, built: bool) -> &'static str {
+    match (listed, built) {
+        (Listed::NotModified(_), _) => "not_modified",
+        (Listed::Page(..), false) => "cache",
+        (Listed::Page(..), true) => "db",
+    }
+}
+
+/// One page of products: from the cache when the catalog version has not changed since it
+/// was built and it is younger than `cache.product_list_ttl_ms` (so the stock it shows is at
+/// most that old), else from the database.
 pub async fn list(
     state: &AppState,
     req: ListRequest,
@@ -97,41 +119,40 @@ pub async fn list(
 ) -> Result<Listed, ServiceError> {
     let cache = state.list_cache.clone();
     // Fast path: version read recently and page cached, so no database round trip at all.
-    if let Some(version) = cache.fresh_version() {
-        let etag = list_etag(version, &req.key);
-        let hit = if etag_matches(if_none_match.as_deref(), &etag) {
-            Some((Listed::NotModified(etag), "not_modified"))
-        } else {
-            cache.get(version, &req.key).map(|page| (Listed::Page(etag, page), "cache"))
-        };
-        if let Some((listed, source)) = hit {
-            state.metrics.product_list.with_label_values(&[source]).inc();
-            return Ok(listed);
-        }
+    let known = cache.fresh_version();
+    if let Some(version) = known
+        && let Some(page) = cache.get(version, &req.key)
+    {
+        let listed = answer(&page, if_none_match.as_deref());
+        state.metrics.product_list.with_label_values(&[source(&listed, false)]).inc();
+        return Ok(listed);
     }
     // A full-text search runs on the search pool, so a flood of them never holds the read
     // connections that authentication and readiness checks use.
     let searching = req.filter.fts.is_some();
-    let build = move |c: &mut retail_store::Conn| -> Result<(Listed, &'static str), ServiceError> {
+    let build = move |c: &mut retail_store::Conn| -> Result<(Listed, bool), ServiceError> {
+        // Taken before the rows are read: the page's age bounds how stale its stock is.
+        let started = Instant::now();
         let version = products::catalog_version(c)?;
         cache.note_version(version);
-        let etag = list_etag(version, &req.key);
-        if etag_matches(if_none_match.as_deref(), &etag) {
-            return Ok((Listed::NotModified(etag), "not_modified"));
-        }
-        if let Some(page) = cache.get(version, &req.key) {
-            return Ok((Listed::Page(etag, page), "cache"));
+        // Looked up again unless the fast path just missed (or chose us to rebuild) at this
+        // very version.
+        if known != Some(version)
+            && let Some(page) = cache.get(version, &req.key)
+        {
+            return Ok((answer(&page, if_none_match.as_deref()), false));
         }
         let (rows, total) = products::list(c, &req.filter, req.sort, req.page)?;
         let items = rows.into_iter().map(product_dto).collect::<Result<Vec<_>, _>>()?;
         let body = ProductList { items, pagination: pagination(req.page, total) };
         let bytes = Bytes::from(serde_json::to_vec(&body).map_err(ServiceError::internal)?);
-        cache.put(version, req.key, bytes.clone());
-        Ok((Listed::Page(etag, bytes), "db"))
+        let page = cache.put(version, req.key, CachedPage::new(page_etag(&bytes), bytes, started));
+        Ok((answer(&page, if_none_match.as_deref()), true))
     };
-    let outcome = if searching { state.db.search(build).await? } else { state.db.read(build).await? };
-    state.metrics.product_list.with_label_values(&[outcome.1]).inc();
-    Ok(outcome.0)
+    let (listed, built) =
+        if searching { state.db.search(build).await? } else { state.db.read(build).await? };
+    state.metrics.product_list.with_label_values(&[source(&listed, built)]).inc();
+    Ok(listed)
 }
 
 /// A product; deactivated ones exist only for catalog managers.
@@ -307,7 +328,8 @@ pub async fn adjust_stock(
         replay_or_run(c, key.as_ref(), now, 200, |c| adjust_stock_in(c, id, &adj, actor_id, now))
     })
     .await?;
-    state.list_cache.invalidate();
+    // Stock leaves the catalog version (and every cached list page) alone: lists show it
+    // within `cache.product_list_ttl_ms`, product detail at once.
     Ok(out)
 }
 
@@ -375,12 +397,18 @@ mod tests {
 
     #[test]
     fn etags_match_weakly_and_in_lists() {
-        let e = list_etag(3, "k");
+        let e = page_etag(b"{\"items\":[]}");
         assert!(etag_matches(Some(&e), &e));
         assert!(etag_matches(Some(&format!("\"x\", {}", e.trim_start_matches("W/"))), &e));
         assert!(etag_matches(Some("*"), &e));
-        assert!(!etag_matches(Some(&list_etag(4, "k")), &e));
+        assert!(!etag_matches(Some(&page_etag(b"{\"items\":[1]}")), &e));
         assert!(!etag_matches(None, &e));
+    }
+
+    #[test]
+    fn a_page_etag_follows_its_bytes() {
+        assert_eq!(page_etag(b"[1]"), page_etag(b"[1]"));
+        assert_ne!(page_etag(b"{\"stock\":1}"), page_etag(b"{\"stock\":2}"));
     }
 
     #[test]

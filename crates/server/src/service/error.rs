@@ -61,9 +61,35 @@ pub enum ServiceError {
     /// A resource is saturated or a dependency is down; retry shortly.
     #[error("{0}")]
     Unavailable(String),
+    /// A payment did not go through.
+    #[error("{detail}")]
+    Payment {
+        /// Why, as the HTTP layer needs to know it.
+        kind: PaymentFailure,
+        /// Stable code, e.g. `card_declined`, `payment_timeout`.
+        code: &'static str,
+        /// What happened, in plain words.
+        detail: String,
+    },
     /// A bug or an infrastructure failure.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// How a payment failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentFailure {
+    /// The card was declined (never retried): the customer must use another card.
+    Declined,
+    /// The provider did not answer in time (after retries); nothing was charged.
+    Timeout,
+    /// The provider failed (after retries); nothing was charged.
+    Gateway,
+    /// Payments are switched off by the circuit breaker; retry after this many seconds.
+    Unavailable {
+        /// Seconds until the breaker lets a probe through.
+        retry_after_secs: u64,
+    },
 }
 
 fn describe(e: &ValidationErrors) -> String {

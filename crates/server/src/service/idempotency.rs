@@ -167,6 +167,66 @@ impl IdempotencyKey {
     }
 }
 
+/// What a claimed key holds (see [`IdempotencyKey::claim`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim<T> {
+    /// Nobody used the key: it is now claimed by this request.
+    Claimed,
+    /// A request with this key is still running.
+    InFlight,
+    /// A request with this key finished with this answer.
+    Answered(T),
+}
+
+impl IdempotencyKey {
+    /// For work that spans several transactions and calls outside the database (checkout):
+    /// inside a write transaction, claims the key unless it is already claimed or answered.
+    /// The same key with another request is `422 idempotency_key_reused`.
+    pub fn claim<T: DeserializeOwned>(
+        &self,
+        c: &mut Conn,
+        now: DateTime<Utc>,
+    ) -> Result<Claim<T>, ServiceError> {
+        if let Some(found) = self.peek(c, now)? {
+            return Ok(found);
+        }
+        repo::claim(c, &self.scope, &self.key, &self.request_hash, now)?;
+        Ok(Claim::Claimed)
+    }
+
+    /// What the key holds now, without claiming it (`None`: free).
+    pub fn peek<T: DeserializeOwned>(
+        &self,
+        c: &mut Conn,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Claim<T>>, ServiceError> {
+        let Some(stored) = repo::find(c, &self.scope, &self.key, now - self.ttl)? else { return Ok(None) };
+        if stored.request_hash != self.request_hash {
+            return Err(reused());
+        }
+        if stored.status == 0 {
+            return Ok(Some(Claim::InFlight));
+        }
+        Ok(Some(Claim::Answered(serde_json::from_str(&stored.response).map_err(ServiceError::internal)?)))
+    }
+
+    /// Records the answer of a claimed key (in the transaction that completes the work).
+    pub fn answer<T: Serialize>(&self, c: &mut Conn, status: u16, value: &T) -> Result<(), ServiceError> {
+        let response = serde_json::to_string(value).map_err(ServiceError::internal)?;
+        Ok(repo::answer(c, &self.scope, &self.key, i32::from(status), &response)?)
+    }
+
+    /// Gives a claimed key back after the work failed: the client may retry with it.
+    pub fn release(&self, c: &mut Conn) -> Result<(), ServiceError> {
+        Ok(repo::release(c, &self.scope, &self.key)?)
+    }
+
+    /// The client's key (for records that name it, such as an order).
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+}
+
 fn reused() -> ServiceError {
     ServiceError::Unprocessable {
         code: "idempotency_key_reused",

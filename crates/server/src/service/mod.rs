@@ -2,13 +2,17 @@
 //! Handlers call these and stay thin.
 
 pub mod accounts;
+pub mod cart;
 pub mod catalog;
+pub mod checkout;
+pub mod credit;
 mod error;
 pub mod idempotency;
 pub mod operator;
+pub mod orders;
 pub mod users;
 
-pub use error::{ServiceError, fmt_cause_chain};
+pub use error::{PaymentFailure, ServiceError, fmt_cause_chain};
 
 use retail_api_types as api;
 use retail_domain::Caller;

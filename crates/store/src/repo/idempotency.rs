@@ -43,3 +43,52 @@ pub fn update_response(c: &mut Conn, scope: &str, key: &str, response: &str) -> 
 pub fn purge_older_than(c: &mut Conn, cutoff: DateTime<Utc>) -> Result<usize, StoreError> {
     Ok(diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(cutoff))).execute(c)?)
 }
+
+/// Claims a key for a request that is about to run outside one transaction (checkout): a row
+/// with status 0 and no answer. A racing request with the same key finds it and waits.
+pub fn claim(
+    c: &mut Conn,
+    scope: &str,
+    key: &str,
+    request_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    insert(
+        c,
+        &IdempotencyRow {
+            scope: scope.to_owned(),
+            key: key.to_owned(),
+            request_hash: request_hash.to_owned(),
+            status: 0,
+            response: String::new(),
+            created_at: now,
+        },
+    )
+}
+
+/// Records the answer of a claimed key.
+pub fn answer(c: &mut Conn, scope: &str, key: &str, status: i32, response: &str) -> Result<(), StoreError> {
+    diesel::update(idempotency_keys::table.find((scope, key)))
+        .set((idempotency_keys::status.eq(status), idempotency_keys::response.eq(response)))
+        .execute(c)?;
+    Ok(())
+}
+
+/// Releases a claim whose request failed, so that the client may retry with the same key.
+/// Only an unanswered claim is removed.
+pub fn release(c: &mut Conn, scope: &str, key: &str) -> Result<(), StoreError> {
+    diesel::delete(idempotency_keys::table.find((scope, key)).filter(idempotency_keys::status.eq(0)))
+        .execute(c)?;
+    Ok(())
+}
+
+/// Claims never answered, made before `cutoff` (their request crashed): removed so the key can
+/// be used again. Returns how many.
+pub fn purge_stale_claims(c: &mut Conn, cutoff: DateTime<Utc>) -> Result<usize, StoreError> {
+    Ok(diesel::delete(
+        idempotency_keys::table
+            .filter(idempotency_keys::status.eq(0))
+            .filter(idempotency_keys::created_at.lt(cutoff)),
+    )
+    .execute(c)?)
+}
