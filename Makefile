@@ -150,6 +150,9 @@ bench: deps-bench
 	tests/bench.sh
 	tests/bench_search.sh
 	tests/bench_login.sh
+	tests/bench_checkout.sh
+	tests/bench_mixed.sh
+	tests/bench_chaos.sh
 
 clean-data:
 	rm -rf data

@@ -4,25 +4,29 @@
 # payments timeout, with a fixed seed; the circuit breaker opens after 3 consecutive failed
 # attempts and stays open 1 s, so it trips and recovers many times during the run.
 # Checkout load (tests/bench_checkout.lua: the next unused customer token per request, a new
-# Idempotency-Key) runs with `wrk -t2 -c20` for BENCH_CHAOS_SECONDS (15). Then: /metrics must
+# Idempotency-Key) runs with `wrk -t2 -c20` for BENCH_CHAOS_SECONDS (15); after a 503 (breaker
+# open, Retry-After) a wrk thread waits BENCH_CHAOS_BACKOFF_MS (100) before its next request,
+# as clients that honour Retry-After would, instead of flooding the fast-fail path. Then: /metrics must
 # show retail_payment_breaker_transitions_total for closed->open, open->half_open and
 # half_open->closed above 0; the server is stopped; `retail worker --once` (abandoned
 # authorisations older than 0 s voided, stuck orders cancelled) and `retail reconcile` must
 # both exit 0. Prints the answers by status (201/402/409/502/503/504/other, counted in wrk's
 # response() hook), the breaker transitions and the gateway calls by outcome.
 # Settings: BENCH_CHAOS_SECONDS (15), BENCH_CHAOS_CONNECTIONS (20), BENCH_THREADS (2),
-# BENCH_CHAOS_CUSTOMERS (150000: answers while the breaker is open come fast, and no token is
+# BENCH_CHAOS_BACKOFF_MS (100; 0 = no backoff: then raise BENCH_CHAOS_CUSTOMERS to ~150000,
+# fast-failed requests use up tokens at ~10,000/s), BENCH_CHAOS_CUSTOMERS (30000; no token is
 # sent twice), BENCH_CHAOS_PORT (a free port). The chaos settings below can be overridden
 # through the same RETAIL_* variables.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BIN=target/release/retail
+BIN=${BENCH_RETAIL_BIN:-target/release/retail}   # another build to compare: BENCH_RETAIL_BIN
 LUA=tests/bench_checkout.lua
 SECS=${BENCH_CHAOS_SECONDS:-15}
 CONNS=${BENCH_CHAOS_CONNECTIONS:-20}
 THREADS=${BENCH_THREADS:-2}
-CUSTOMERS=${BENCH_CHAOS_CUSTOMERS:-150000}
+BACKOFF_MS=${BENCH_CHAOS_BACKOFF_MS:-100}
+CUSTOMERS=${BENCH_CHAOS_CUSTOMERS:-30000}
 [ -x "$BIN" ] || { echo "bench_chaos: $BIN missing; run cargo build --release -p retail-server"; exit 2; }
 command -v wrk >/dev/null || { echo "bench_chaos: wrk missing (make deps-bench)"; exit 2; }
 
@@ -67,7 +71,7 @@ done
 curl -fs "$BASE/ready" >/dev/null || { cat "$DIR/serve.out"; echo "bench_chaos: server not ready"; exit 1; }
 
 field() { sed -E "s/.* $1=([0-9.]+).*/\\1/" <<<"$2"; }
-out=$(wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" --latency -s "$LUA" "$BASE" -- "$DIR/run.tokens" "$THREADS" "chaos-$$")
+out=$(wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" --latency -s "$LUA" "$BASE" -- "$DIR/run.tokens" "$THREADS" "chaos-$$" "$BACKOFF_MS")
 line=$(grep '^CHECKOUT ' <<<"$out") || { echo "$out"; echo "bench_chaos: no summary from wrk"; exit 1; }
 sleep 1   # requests cut off by wrk's end finish on the server (a spike lasts 400 ms)
 curl -fs "$BASE/metrics" >"$DIR/metrics"
@@ -87,7 +91,7 @@ wait "$PID" 2>/dev/null || true
 PID=
 
 echo
-echo "retail chaos bench: POST /api/checkout, wrk -t$THREADS -c$CONNS -d${SECS}s, simulator failure ${RETAIL_PAYMENTS__SIMULATOR__FAILURE_RATE_PERMILLE}‰, spikes ${RETAIL_PAYMENTS__SIMULATOR__SPIKE_RATE_PERMILLE}‰ of ${RETAIL_PAYMENTS__SIMULATOR__SPIKE_MS} ms, timeout ${RETAIL_PAYMENTS__TIMEOUT_MS} ms, seed ${RETAIL_PAYMENTS__SIMULATOR__SEED}, breaker ${RETAIL_PAYMENTS__BREAKER_FAILURE_THRESHOLD} failures / open ${RETAIL_PAYMENTS__BREAKER_OPEN_SECS} s"
+echo "retail chaos bench: POST /api/checkout, wrk -t$THREADS -c$CONNS -d${SECS}s, simulator failure ${RETAIL_PAYMENTS__SIMULATOR__FAILURE_RATE_PERMILLE}‰, spikes ${RETAIL_PAYMENTS__SIMULATOR__SPIKE_RATE_PERMILLE}‰ of ${RETAIL_PAYMENTS__SIMULATOR__SPIKE_MS} ms, timeout ${RETAIL_PAYMENTS__TIMEOUT_MS} ms, seed ${RETAIL_PAYMENTS__SIMULATOR__SEED}, breaker ${RETAIL_PAYMENTS__BREAKER_FAILURE_THRESHOLD} failures / open ${RETAIL_PAYMENTS__BREAKER_OPEN_SECS} s, client backoff after 503: ${BACKOFF_MS} ms"
 printf "%-8s %8s %8s %8s %8s %8s %8s %8s %10s\n" "answers" "201" "402" "409" "502" "503" "504" "other" "p99 ms"
 printf "%-8s %8s %8s %8s %8s %8s %8s %8s %10s\n" "" "$(field ok "$line")" "$(field s402 "$line")" "$(field s409 "$line")" \
   "$(field s502 "$line")" "$(field s503 "$line")" "$(field s504 "$line")" "$(field other "$line")" "$(field p99_ms "$line")"
@@ -102,7 +106,7 @@ for v in "closed->open:$C_O" "open->half_open:$O_H" "half_open->closed:$H_C"; do
 done
 [ "$(field ok "$line")" -gt 0 ] || { echo "FAIL: no order placed"; fail=1; }
 [ "$(field other "$line")" -eq 0 ] || { echo "FAIL: $(field other "$line") answers outside 201/402/409/502/503/504"; fail=1; }
-[ "$(field exhausted "$line")" -eq 0 ] || echo "note: wrk ran out of tokens (raise BENCH_CHAOS_CUSTOMERS)"
+[ "$(field exhausted "$line")" -eq 0 ] || { echo "FAIL: wrk ran out of tokens (raise BENCH_CHAOS_CUSTOMERS)"; fail=1; }
 
 if RETAIL_PAYMENTS__STALE_AUTHORIZATION_SECS=0 "$BIN" worker --once >"$DIR/worker.out" 2>&1; then
   echo "worker --once: $(tail -n 1 "$DIR/worker.out")"

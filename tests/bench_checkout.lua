@@ -1,11 +1,15 @@
 -- wrk script for POST /api/checkout, shared by tests/bench_checkout.sh, bench_mixed.sh and
--- bench_chaos.sh. Arguments (after `--`): TOKENS_FILE THREADS [KEY_PREFIX]
+-- bench_chaos.sh. Arguments (after `--`): TOKENS_FILE THREADS [KEY_PREFIX [BACKOFF_MS]]
 --   TOKENS_FILE  one access token per line (`retail bench-data --customers N --tokens-out`),
 --                each customer with a filled cart: one token buys once.
 --   THREADS      wrk's -t (thread i of T sends lines i, i+T, i+2T, ...: disjoint sequences).
 --   KEY_PREFIX   start of every Idempotency-Key (default "bench"); each request gets a new key.
--- A token is never sent twice: when a thread runs out of tokens it stops (wrk.thread:stop())
--- and the answer to its last request, a token-free GET /ready, is counted as `exhausted`.
+--   BACKOFF_MS   if > 0: after a 503 (breaker open, Retry-After) the thread's next request
+--                waits this long, as clients that honour Retry-After would (default 0: no
+--                delay() at all, so the other benchmarks pay nothing for it).
+-- A token is never sent twice: when a thread runs out of tokens it stops (wrk.thread:stop()),
+-- counts that as `exhausted` (the run then ended early: give it more tokens) and sends a last,
+-- token-free GET /ready instead.
 -- done() prints one line:
 --   CHECKOUT ok=.. s402=.. s409=.. s502=.. s503=.. s504=.. other=.. exhausted=.. sent=..
 --            secs=.. rate=.. p50_ms=.. p99_ms=..
@@ -25,6 +29,17 @@ local tokens, pos, n, prefix, tid
 function init(args)
   local file, nthreads = args[1], tonumber(args[2])
   prefix = args[3] or "bench"
+  local backoff = tonumber(args[4] or "0")
+  if backoff > 0 then
+    -- wrk looks for a global delay() after init(): defined only when asked for
+    function delay()
+      if backing_off then
+        backing_off = false
+        return backoff
+      end
+      return 0
+    end
+  end
   tid = tonumber(wrk.thread:get("tid"))
   assert(file and nthreads, "usage: wrk ... -s bench_checkout.lua -- TOKENS_FILE THREADS [KEY_PREFIX]")
   tokens, n, pos = {}, 0, 0
@@ -50,6 +65,7 @@ function request()
   if pos >= n then
     if not stopped then
       stopped = true
+      exhausted = exhausted + 1
       wrk.thread:stop()
     end
     -- no token left: a harmless request without one (counted as exhausted, never an order)
@@ -69,9 +85,11 @@ function response(status, headers, body)
   elseif status == 402 then s402 = s402 + 1
   elseif status == 409 then s409 = s409 + 1
   elseif status == 502 then s502 = s502 + 1
-  elseif status == 503 then s503 = s503 + 1
+  elseif status == 503 then
+    s503 = s503 + 1
+    backing_off = true
   elseif status == 504 then s504 = s504 + 1
-  elseif status == 200 and stopped then exhausted = exhausted + 1
+  elseif status == 200 and stopped then -- the token-free request after the last token
   else
     other = other + 1
     if other <= 3 then io.stderr:write("checkout answered ", status, ": ", tostring(body), "\n") end

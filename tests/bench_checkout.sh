@@ -17,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BIN=target/release/retail
+BIN=${BENCH_RETAIL_BIN:-target/release/retail}   # another build to compare: BENCH_RETAIL_BIN
 LUA=tests/bench_checkout.lua
 SECS=${BENCH_CHECKOUT_SECONDS:-10}
 CONNS=${BENCH_CONNECTIONS:-50}

@@ -25,6 +25,9 @@ pub enum StoreError {
     /// Applying or checking migrations failed.
     #[error("migrations: {0}")]
     Migration(String),
+    /// The writer thread failed to run a write (it panicked) or has stopped.
+    #[error("database writer: {0}")]
+    WriterFailed(String),
     /// The blocking task that ran the query panicked or was cancelled.
     #[error("database task failed: {0}")]
     Task(#[from] tokio::task::JoinError),

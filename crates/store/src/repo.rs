@@ -1,4 +1,7 @@
 //! Repository functions, one module per aggregate.
+//!
+//! Lookups by a unique key end in `get_result`, not `first`: `first` binds a `LIMIT`, and
+//! SQLite re-prepares a statement whose bound `LIMIT` it planned with, on every call.
 
 pub mod audit;
 pub mod carts;

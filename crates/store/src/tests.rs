@@ -543,3 +543,112 @@ async fn idempotency_keys_expire_and_are_replaced_and_purged() {
     .await
     .unwrap();
 }
+
+// ---- the writer: group commit, each write in a savepoint of its own ----
+
+/// A write that holds the writer until released, and tells when it started.
+fn hold_writer(
+    db: &Db,
+) -> (
+    tokio::task::JoinHandle<Result<(), StoreError>>,
+    tokio::sync::oneshot::Receiver<()>,
+    std::sync::mpsc::Sender<()>,
+) {
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let db = db.clone();
+    let held = tokio::spawn(async move {
+        db.write(move |_c| {
+            started_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+            Ok::<_, StoreError>(())
+        })
+        .await
+    });
+    (held, started_rx, release_tx)
+}
+
+#[tokio::test]
+async fn writes_queued_together_commit_together_and_a_failing_one_is_undone_alone() {
+    let (_d, db) = open();
+    let p =
+        db.write(|c| products::insert(c, &product("W-1", "Writer", "test", 100), Utc::now())).await.unwrap();
+    // hold the writer so that the next writes queue up and run as one batch
+    let (held, started, release) = hold_writer(&db);
+    started.await.unwrap();
+    let writes = (0..20).map(|i| {
+        let db = db.clone();
+        tokio::spawn(async move {
+            db.write(move |c| {
+                products::apply_stock_delta(c, p.id, 1, "batch", None, Utc::now())?;
+                if i == 7 {
+                    // its stock movement must be undone, the others' kept
+                    return Err(StoreError::Corrupt("write 7 fails".into()));
+                }
+                Ok(())
+            })
+            .await
+        })
+    });
+    let writes: Vec<_> = writes.collect();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    release.send(()).unwrap();
+    held.await.unwrap().unwrap();
+    let mut failed = 0;
+    for w in writes {
+        if w.await.unwrap().is_err() {
+            failed += 1;
+        }
+    }
+    assert_eq!(failed, 1);
+    let after = db.read(move |c| products::by_id(c, p.id)).await.unwrap().unwrap();
+    assert_eq!(after.stock, 19);
+    assert!(db.read(products::stock_discrepancies).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_panicking_write_fails_its_batch_but_not_the_writer() {
+    let (_d, db) = open();
+    let panicked = db
+        .write(|_c| -> Result<(), StoreError> {
+            panic!("a bug in a write");
+        })
+        .await;
+    assert!(matches!(panicked, Err(StoreError::WriterFailed(_))), "{panicked:?}");
+    let p = db.write(|c| products::insert(c, &product("W-2", "After", "test", 100), Utc::now())).await;
+    assert!(p.is_ok(), "writes go on after a panic: {p:?}");
+}
+
+#[tokio::test]
+async fn writes_beyond_the_queue_or_past_their_wait_are_refused_as_busy() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = DbOptions {
+        max_waiting: 2,
+        acquire_timeout: std::time::Duration::from_millis(150),
+        ..DbOptions::default()
+    };
+    let db = Db::open(&dir.path().join("t.db"), opts).unwrap();
+    db.migrate().unwrap();
+    let (held, started, release) = hold_writer(&db);
+    started.await.unwrap();
+    let writes: Vec<_> = (0..6)
+        .map(|_| {
+            let db = db.clone();
+            tokio::spawn(async move { db.write(products::catalog_version).await })
+        })
+        .collect();
+    // the queue takes 2; the other 4 are refused at once
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    release.send(()).unwrap();
+    held.await.unwrap().unwrap();
+    let mut busy = 0;
+    for w in writes {
+        match w.await.unwrap() {
+            Err(StoreError::Busy(_)) => busy += 1,
+            other => panic!("{other:?}"),
+        }
+    }
+    // ... and the 2 queued waited past their 150 ms: refused unrun when their turn came
+    assert_eq!(busy, 6);
+    assert!(db.write(products::catalog_version).await.is_ok());
+}

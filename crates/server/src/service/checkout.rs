@@ -166,7 +166,7 @@ pub async fn checkout(
     }
     let wait_until = std::time::Instant::now() + Duration::from_millis(state.settings.checkout.claim_wait_ms);
     loop {
-        match prepare(state, caller, user, &req, &key, token.as_ref()).await? {
+        match prepare(state, user, &req, &key, token.as_ref()).await? {
             Prepared::Replay(order) => return Ok(Replayed { value: *order, replayed: true }),
             Prepared::Go(plan) => {
                 return run(state, caller, &key, token, *plan)
@@ -188,17 +188,35 @@ pub async fn checkout(
 
 async fn prepare(
     state: &AppState,
-    caller: &Caller,
     user: UserId,
     req: &CheckoutRequest,
     key: &IdempotencyKey,
     token: Option<&CardToken>,
 ) -> Result<Prepared, ServiceError> {
-    let (caller, req, key) = (caller.clone(), req.clone(), key.clone());
+    let (req, key2) = (req.clone(), key.clone());
     let credit_currency = state.settings.checkout.credit_currency();
-    let provider = state.payments.provider().to_owned();
-    let hint = token.map(card_hint).unwrap_or_default();
     let has_card = token.is_some();
+    // Everything that only reads runs on a read connection, beside the writer: the key (a
+    // repeat is answered from here), the cart priced now, the credit balance. The write
+    // transaction that writes the order checks again that the cart is what was priced, and
+    // the credit spend that the balance still covers it.
+    let planned = state
+        .db
+        .read(move |c| {
+            match key2.peek::<Order>(c, Utc::now())? {
+                Some(Claim::Answered(o)) => return Ok(Err(Prepared::Replay(Box::new(o)))),
+                Some(Claim::InFlight) => return Ok(Err(Prepared::InFlight)),
+                Some(Claim::Claimed) | None => {}
+            }
+            plan(c, user, &req, credit_currency, has_card).map(Ok)
+        })
+        .await?;
+    let plan = match planned {
+        Ok(p) => p,
+        Err(early) => return Ok(early),
+    };
+    let (key, provider) = (key.clone(), state.payments.provider().to_owned());
+    let hint = token.map(card_hint).unwrap_or_default();
     state
         .db
         .write(move |c| {
@@ -208,83 +226,91 @@ async fn prepare(
                 Claim::InFlight => return Ok(Prepared::InFlight),
                 Claim::Claimed => {}
             }
-            let rows = carts::lines_with_products(c, user.get())?;
-            let mut facts = Vec::with_capacity(rows.len());
-            let mut lines = Vec::with_capacity(rows.len());
-            let mut images: Vec<(i64, Option<String>)> = Vec::with_capacity(rows.len());
-            for (line, p) in &rows {
-                if !images.iter().any(|(id, _)| *id == p.id) {
-                    images.push((p.id, p.image_url.clone()));
-                }
-                let f = super::cart::facts(line, p)?;
-                let total = Money(p.price_cents)
-                    .checked_mul_qty(f.quantity)
-                    .ok_or_else(|| cart_error(CartError::Overflow))?;
-                lines.push(OrderLineRow {
-                    id: 0,
-                    order_id: 0,
-                    product_id: p.id,
-                    sku: p.sku.clone(),
-                    name: p.name.clone(),
-                    unit_price_cents: p.price_cents,
-                    quantity: line.quantity,
-                    line_total_cents: total.cents(),
-                });
-                facts.push(f);
-            }
-            let totals = cart::ready_for_checkout(&facts).map_err(cart_error)?;
-            let currency = totals.currency.ok_or_else(|| cart_error(CartError::Empty))?;
-            let balance =
-                if currency == credit_currency { Money(credit::balance(c, user.get())?) } else { Money(0) };
-            let requested = if currency == credit_currency {
-                req.use_credit_cents.map(Money)
-            } else {
-                match req.use_credit_cents {
-                    Some(n) if n > 0 => {
-                        return Err(ServiceError::invalid(
-                            "use_credit_cents",
-                            format!(
-                                "store credit is in {}; this order is in {}",
-                                credit_currency.code(),
-                                currency.code()
-                            ),
-                        ));
-                    }
-                    _ => Some(Money(0)),
-                }
-            };
-            let split = tender::split(totals.subtotal, balance, requested, has_card).map_err(tender_error)?;
-            let payment = if split.card.cents() > 0 {
-                Some(payments::insert(
+            let mut plan = plan;
+            if plan.card.cents() > 0 {
+                plan.payment = Some(payments::insert(
                     c,
                     &NewPayment {
                         user_id: user.get(),
                         provider: &provider,
-                        amount_cents: split.card.cents(),
-                        currency: currency.code(),
+                        amount_cents: plan.card.cents(),
+                        currency: plan.currency.code(),
                         idempotency_key: &uuid::Uuid::new_v4().to_string(),
                         card_hint: &hint,
                     },
                     now,
-                )?)
-            } else {
-                None
-            };
-            let _ = &caller;
-            let email = users::by_id(c, user.get())?.map(|u| u.email).unwrap_or_default();
-            Ok(Prepared::Go(Box::new(Plan {
-                user,
-                currency,
-                subtotal: totals.subtotal,
-                credit: split.credit,
-                card: split.card,
-                lines,
-                payment,
-                images,
-                email,
-            })))
+                )?);
+            }
+            Ok(Prepared::Go(Box::new(plan)))
         })
         .await
+}
+
+/// Prices the cart as it is now and splits the tender (on a read connection).
+fn plan(
+    c: &mut Conn,
+    user: UserId,
+    req: &CheckoutRequest,
+    credit_currency: Currency,
+    has_card: bool,
+) -> Result<Plan, ServiceError> {
+    let rows = carts::lines_with_products(c, user.get())?;
+    let mut facts = Vec::with_capacity(rows.len());
+    let mut lines = Vec::with_capacity(rows.len());
+    let mut images: Vec<(i64, Option<String>)> = Vec::with_capacity(rows.len());
+    for (line, p) in &rows {
+        if !images.iter().any(|(id, _)| *id == p.id) {
+            images.push((p.id, p.image_url.clone()));
+        }
+        let f = super::cart::facts(line, p)?;
+        let total = Money(p.price_cents)
+            .checked_mul_qty(f.quantity)
+            .ok_or_else(|| cart_error(CartError::Overflow))?;
+        lines.push(OrderLineRow {
+            id: 0,
+            order_id: 0,
+            product_id: p.id,
+            sku: p.sku.clone(),
+            name: p.name.clone(),
+            unit_price_cents: p.price_cents,
+            quantity: line.quantity,
+            line_total_cents: total.cents(),
+        });
+        facts.push(f);
+    }
+    let totals = cart::ready_for_checkout(&facts).map_err(cart_error)?;
+    let currency = totals.currency.ok_or_else(|| cart_error(CartError::Empty))?;
+    let balance = if currency == credit_currency { Money(credit::balance(c, user.get())?) } else { Money(0) };
+    let requested = if currency == credit_currency {
+        req.use_credit_cents.map(Money)
+    } else {
+        match req.use_credit_cents {
+            Some(n) if n > 0 => {
+                return Err(ServiceError::invalid(
+                    "use_credit_cents",
+                    format!(
+                        "store credit is in {}; this order is in {}",
+                        credit_currency.code(),
+                        currency.code()
+                    ),
+                ));
+            }
+            _ => Some(Money(0)),
+        }
+    };
+    let split = tender::split(totals.subtotal, balance, requested, has_card).map_err(tender_error)?;
+    let email = users::by_id(c, user.get())?.map(|u| u.email).unwrap_or_default();
+    Ok(Plan {
+        user,
+        currency,
+        subtotal: totals.subtotal,
+        credit: split.credit,
+        card: split.card,
+        lines,
+        payment: None,
+        images,
+        email,
+    })
 }
 
 fn card_hint(t: &CardToken) -> String {
@@ -314,14 +340,16 @@ async fn run(
                     state
                         .db
                         .write(move |c| {
+                            let now = Utc::now();
                             payments::transition(
                                 c,
                                 pid,
                                 &["authorizing"],
                                 outcome,
                                 &PaymentChanges { error_code: Some(code), ..PaymentChanges::default() },
-                                Utc::now(),
+                                now,
                             )?;
+                            payment_audit(c, pid, outcome, Some(code), now)?;
                             key2.release(c)
                         })
                         .await?;
@@ -414,7 +442,6 @@ async fn run(
                 // Paid in full with store credit: nothing to capture.
                 order = mark_paid(c, &order, now)?;
             }
-            carts::clear(c, user.get())?;
             audit::record(
                 c,
                 &AuditEvent {
@@ -447,21 +474,31 @@ async fn run(
             // The order did not commit: give the authorisation back, free the key.
             if let (Some(pid), Some(r)) = (payment_id, auth.as_ref()) {
                 let voided = state.payments.void(&r.reference).await;
-                let key2 = key.clone();
+                let (key2, reference) = (key.clone(), r.reference.clone());
+                // Left `authorized` (with its reference) when the void failed: the worker
+                // voids it once the provider answers again.
                 let to = if voided.is_ok() { "voided" } else { "authorized" };
                 if let Err(ve) = &voided {
                     tracing::error!(payment_id = pid, error = %ve, "void after a failed checkout failed; the worker retries it");
                 }
+                let why = e.to_string();
                 state
                     .db
                     .write(move |c| {
-                        payments::transition(
+                        let now = Utc::now();
+                        let changes =
+                            PaymentChanges { reference: Some(&reference), ..PaymentChanges::default() };
+                        payments::transition(c, pid, &["authorizing"], to, &changes, now)?;
+                        audit::record(
                             c,
-                            pid,
-                            &["authorizing"],
-                            to,
-                            &PaymentChanges::default(),
-                            Utc::now(),
+                            &AuditEvent {
+                                actor_id: None,
+                                action: "payment.released",
+                                entity_type: "payment",
+                                entity_id: pid.to_string(),
+                                detail: json!({"to": to, "because": why}),
+                            },
+                            now,
                         )?;
                         key2.release(c)
                     })
@@ -479,11 +516,17 @@ async fn run(
     // 4. capture, 5. paid
     match state.payments.capture(&a.reference, card_part).await {
         Ok(()) => {
+            // The answer is the order as this transaction leaves it (paid, changed `now`),
+            // built and serialised here, so that the writer only writes.
+            let now = Utc::now();
+            let paid_row =
+                OrderRow { state: OrderState::Paid.as_str().to_owned(), updated_at: now, ..order.clone() };
+            let dto = answer_for(paid_row, lines, &images, email, actor)?;
+            let json = serde_json::to_string(&dto).map_err(ServiceError::internal)?;
             let key2 = key.clone();
             state
                 .db
                 .write(move |c| {
-                    let now = Utc::now();
                     payments::transition(
                         c,
                         pid,
@@ -493,12 +536,11 @@ async fn run(
                         now,
                     )?
                     .ok_or_else(|| ServiceError::internal(std::io::Error::other("payment not authorized")))?;
-                    let paid = mark_paid(c, &order, now)?;
-                    let dto = answer_for(paid, lines, &images, email, actor)?;
-                    key2.answer(c, 201, &dto)?;
-                    Ok(dto)
+                    mark_paid(c, &order, now)?;
+                    key2.answer_json(c, 201, &json)
                 })
-                .await
+                .await?;
+            Ok(dto)
         }
         Err(e) => {
             tracing::warn!(order_id = order.id, error = %e, "capture failed; cancelling the order");
@@ -525,8 +567,8 @@ async fn run(
 /// or the customer changed it; either way this checkout must not place an order from what it
 /// read before (its authorisation is voided by the caller).
 fn cart_unchanged(c: &mut Conn, user: UserId, planned: &[OrderLineRow]) -> Result<(), ServiceError> {
-    let now: Vec<(i64, i64)> =
-        carts::lines_with_products(c, user.get())?.iter().map(|(l, _)| (l.product_id, l.quantity)).collect();
+    // Empties the cart and compares, in one statement; an error rolls the emptying back.
+    let now = carts::take(c, user.get())?;
     let want: Vec<(i64, i64)> = planned.iter().map(|l| (l.product_id, l.quantity)).collect();
     if now == want {
         return Ok(());
@@ -557,6 +599,27 @@ fn answer_for(
 ) -> Result<Order, ServiceError> {
     lines.sort_by_key(|l| l.id);
     super::orders::order_dto(row, lines, images, email, actor)
+}
+
+/// An audit row for a payment that ended without an order.
+fn payment_audit(
+    c: &mut Conn,
+    id: i64,
+    outcome: &str,
+    code: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    Ok(audit::record(
+        c,
+        &AuditEvent {
+            actor_id: None,
+            action: &format!("payment.{outcome}"),
+            entity_type: "payment",
+            entity_id: id.to_string(),
+            detail: json!({"code": code}),
+        },
+        now,
+    )?)
 }
 
 fn mark_paid(c: &mut Conn, order: &OrderRow, now: DateTime<Utc>) -> Result<OrderRow, ServiceError> {

@@ -187,10 +187,14 @@ impl IdempotencyKey {
         c: &mut Conn,
         now: DateTime<Utc>,
     ) -> Result<Claim<T>, ServiceError> {
+        if repo::claim(c, &self.scope, &self.key, &self.request_hash, now)? {
+            return Ok(Claim::Claimed);
+        }
         if let Some(found) = self.peek(c, now)? {
             return Ok(found);
         }
-        repo::claim(c, &self.scope, &self.key, &self.request_hash, now)?;
+        // a row past its TTL: the key counts as unused
+        repo::claim_over(c, &self.scope, &self.key, &self.request_hash, now)?;
         Ok(Claim::Claimed)
     }
 
@@ -214,6 +218,11 @@ impl IdempotencyKey {
     pub fn answer<T: Serialize>(&self, c: &mut Conn, status: u16, value: &T) -> Result<(), ServiceError> {
         let response = serde_json::to_string(value).map_err(ServiceError::internal)?;
         Ok(repo::answer(c, &self.scope, &self.key, i32::from(status), &response)?)
+    }
+
+    /// Records the answer of a claimed key, already serialised.
+    pub fn answer_json(&self, c: &mut Conn, status: u16, response: &str) -> Result<(), ServiceError> {
+        Ok(repo::answer(c, &self.scope, &self.key, i32::from(status), response)?)
     }
 
     /// Gives a claimed key back after the work failed: the client may retry with it.

@@ -23,7 +23,7 @@ pub fn line(c: &mut Conn, user_id: i64, line_id: i64) -> Result<Option<CartLineR
         .find(line_id)
         .filter(cart_lines::user_id.eq(user_id))
         .select(CartLineRow::as_select())
-        .first(c)
+        .get_result(c)
         .optional()?)
 }
 
@@ -37,7 +37,7 @@ pub fn line_for_product(
         .filter(cart_lines::user_id.eq(user_id))
         .filter(cart_lines::product_id.eq(product_id))
         .select(CartLineRow::as_select())
-        .first(c)
+        .get_result(c)
         .optional()?)
 }
 
@@ -96,4 +96,16 @@ pub fn delete(c: &mut Conn, user_id: i64, line_id: i64) -> Result<bool, StoreErr
 /// Empties the customer's cart; returns how many lines it had.
 pub fn clear(c: &mut Conn, user_id: i64) -> Result<usize, StoreError> {
     Ok(diesel::delete(cart_lines::table.filter(cart_lines::user_id.eq(user_id))).execute(c)?)
+}
+
+/// Empties the customer's cart and returns what it held: (product, quantity) per line,
+/// oldest line first. Checkout takes the cart this way, in the transaction that writes the
+/// order, to see in the same statement that it is still what was priced.
+pub fn take(c: &mut Conn, user_id: i64) -> Result<Vec<(i64, i64)>, StoreError> {
+    let mut rows: Vec<(i64, i64, i64)> =
+        diesel::delete(cart_lines::table.filter(cart_lines::user_id.eq(user_id)))
+            .returning((cart_lines::id, cart_lines::product_id, cart_lines::quantity))
+            .get_results(c)?;
+    rows.sort_unstable();
+    Ok(rows.into_iter().map(|(_, p, q)| (p, q)).collect())
 }

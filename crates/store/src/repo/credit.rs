@@ -32,11 +32,16 @@ pub struct NewEntry<'a> {
 
 /// The customer's balance in minor units (0 without entries).
 pub fn balance(c: &mut Conn, user_id: i64) -> Result<i64, StoreError> {
+    // The customer's entry with no newer one. Written without `ORDER BY ... LIMIT 1` (a bound
+    // LIMIT makes SQLite prepare the statement again on every call) and without SQL text
+    // (never kept prepared): a static query, kept prepared by diesel.
+    let newer = diesel::alias!(crate::schema::store_credit_entries as newer);
+    let has_newer = newer.filter(newer.field(e::user_id).eq(e::user_id)).filter(newer.field(e::id).gt(e::id));
     Ok(e::table
         .filter(e::user_id.eq(user_id))
-        .order(e::id.desc())
+        .filter(diesel::dsl::not(diesel::dsl::exists(has_newer)))
         .select(e::balance_after)
-        .first(c)
+        .get_result(c)
         .optional()?
         .unwrap_or(0))
 }
@@ -73,7 +78,11 @@ pub fn append(
 
 /// The entry written with this idempotency key, if any.
 pub fn by_key(c: &mut Conn, key: &str) -> Result<Option<CreditEntryRow>, StoreError> {
-    Ok(e::table.filter(e::idempotency_key.eq(key)).select(CreditEntryRow::as_select()).first(c).optional()?)
+    Ok(e::table
+        .filter(e::idempotency_key.eq(key))
+        .select(CreditEntryRow::as_select())
+        .get_result(c)
+        .optional()?)
 }
 
 /// The entries tied to an order (its spend and any reversal), oldest first.

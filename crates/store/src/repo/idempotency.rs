@@ -19,7 +19,7 @@ pub fn find(
         .find((scope, key))
         .filter(idempotency_keys::created_at.ge(not_before))
         .select(IdempotencyRow::as_select())
-        .first(c)
+        .get_result(c)
         .optional()?)
 }
 
@@ -46,24 +46,41 @@ pub fn purge_older_than(c: &mut Conn, cutoff: DateTime<Utc>) -> Result<usize, St
 
 /// Claims a key for a request that is about to run outside one transaction (checkout): a row
 /// with status 0 and no answer. A racing request with the same key finds it and waits.
+/// `false` when a row for the key exists already (the caller looks at it with [`find`]; an
+/// expired one is replaced by [`claim_over`]). One statement in the usual case.
 pub fn claim(
     c: &mut Conn,
     scope: &str,
     key: &str,
     request_hash: &str,
     now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let n = diesel::insert_or_ignore_into(idempotency_keys::table)
+        .values(pending(scope, key, request_hash, now))
+        .execute(c)?;
+    Ok(n == 1)
+}
+
+/// Claims a key whose stored row has expired (replacing it).
+pub fn claim_over(
+    c: &mut Conn,
+    scope: &str,
+    key: &str,
+    request_hash: &str,
+    now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    insert(
-        c,
-        &IdempotencyRow {
-            scope: scope.to_owned(),
-            key: key.to_owned(),
-            request_hash: request_hash.to_owned(),
-            status: 0,
-            response: String::new(),
-            created_at: now,
-        },
-    )
+    insert(c, &pending(scope, key, request_hash, now))
+}
+
+fn pending(scope: &str, key: &str, request_hash: &str, now: DateTime<Utc>) -> IdempotencyRow {
+    IdempotencyRow {
+        scope: scope.to_owned(),
+        key: key.to_owned(),
+        request_hash: request_hash.to_owned(),
+        status: 0,
+        response: String::new(),
+        created_at: now,
+    }
 }
 
 /// Records the answer of a claimed key.

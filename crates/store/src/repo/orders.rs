@@ -61,7 +61,7 @@ pub fn insert(
 
 /// The order with this ID.
 pub fn by_id(c: &mut Conn, id: i64) -> Result<Option<OrderRow>, StoreError> {
-    Ok(orders::table.find(id).select(OrderRow::as_select()).first(c).optional()?)
+    Ok(orders::table.find(id).select(OrderRow::as_select()).get_result(c).optional()?)
 }
 
 /// The order a customer placed with this idempotency key.
@@ -70,7 +70,7 @@ pub fn by_key(c: &mut Conn, user_id: i64, key: &str) -> Result<Option<OrderRow>,
         .filter(orders::user_id.eq(user_id))
         .filter(orders::idempotency_key.eq(key))
         .select(OrderRow::as_select())
-        .first(c)
+        .get_result(c)
         .optional()?)
 }
 
@@ -172,26 +172,11 @@ pub fn transition(
     changes: &OrderChanges<'_>,
     now: DateTime<Utc>,
 ) -> Result<Option<OrderRow>, StoreError> {
-    let target = orders::table.filter(orders::id.eq(id)).filter(orders::state.eq(from));
-    let q = diesel::update(target).set((orders::state.eq(to), orders::updated_at.eq(now)));
-    let updated: Option<OrderRow> = q.returning(OrderRow::as_returning()).get_result(c).optional()?;
-    let Some(row) = updated else { return Ok(None) };
-    let has_changes = changes.carrier.is_some()
-        || changes.tracking.is_some()
-        || changes.shipped_at.is_some()
-        || changes.delivered_at.is_some()
-        || changes.cancelled_at.is_some()
-        || changes.cancel_reason.is_some()
-        || changes.refunded_cents.is_some();
-    if !has_changes {
-        return Ok(Some(row));
-    }
-    Ok(Some(
-        diesel::update(orders::table.find(row.id))
-            .set(changes)
-            .returning(OrderRow::as_returning())
-            .get_result(c)?,
-    ))
+    Ok(diesel::update(orders::table.filter(orders::id.eq(id)).filter(orders::state.eq(from)))
+        .set((orders::state.eq(to), orders::updated_at.eq(now), changes))
+        .returning(OrderRow::as_returning())
+        .get_result(c)
+        .optional()?)
 }
 
 /// Orders per state, for the seed and the dashboard.

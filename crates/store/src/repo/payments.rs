@@ -44,7 +44,7 @@ pub fn insert(c: &mut Conn, n: &NewPayment<'_>, now: DateTime<Utc>) -> Result<Pa
 
 /// The payment with this ID.
 pub fn by_id(c: &mut Conn, id: i64) -> Result<Option<PaymentRow>, StoreError> {
-    Ok(p::table.find(id).select(PaymentRow::as_select()).first(c).optional()?)
+    Ok(p::table.find(id).select(PaymentRow::as_select()).get_result(c).optional()?)
 }
 
 /// An order's payments, oldest first.
@@ -70,7 +70,7 @@ pub struct PaymentChanges<'a> {
     pub refunded_cents: Option<i64>,
 }
 
-/// Moves the payment to `to` if it is in one of `from`; `None` otherwise.
+/// Moves the payment to `to` if it is in one of `from`; `None` otherwise. One statement.
 pub fn transition(
     c: &mut Conn,
     id: i64,
@@ -79,23 +79,23 @@ pub fn transition(
     changes: &PaymentChanges<'_>,
     now: DateTime<Utc>,
 ) -> Result<Option<PaymentRow>, StoreError> {
-    let target = p::table.filter(p::id.eq(id)).filter(p::state.eq_any(from));
-    let row: Option<PaymentRow> = diesel::update(target)
-        .set((p::state.eq(to), p::updated_at.eq(now)))
-        .returning(PaymentRow::as_returning())
-        .get_result(c)
-        .optional()?;
-    let Some(row) = row else { return Ok(None) };
-    let any = changes.reference.is_some()
-        || changes.order_id.is_some()
-        || changes.error_code.is_some()
-        || changes.refunded_cents.is_some();
-    if !any {
-        return Ok(Some(row));
-    }
-    Ok(Some(
-        diesel::update(p::table.find(id)).set(changes).returning(PaymentRow::as_returning()).get_result(c)?,
-    ))
+    let set = (p::state.eq(to), p::updated_at.eq(now), changes);
+    // A single state is compared with `=`, whose statement SQLite keeps prepared; an IN list
+    // is built anew for each call.
+    let row = if let [one] = from {
+        diesel::update(p::table.filter(p::id.eq(id)).filter(p::state.eq(*one)))
+            .set(set)
+            .returning(PaymentRow::as_returning())
+            .get_result(c)
+            .optional()?
+    } else {
+        diesel::update(p::table.filter(p::id.eq(id)).filter(p::state.eq_any(from)))
+            .set(set)
+            .returning(PaymentRow::as_returning())
+            .get_result(c)
+            .optional()?
+    };
+    Ok(row)
 }
 
 /// Payments still `authorizing` or `authorized`, created before `cutoff`, that nothing will

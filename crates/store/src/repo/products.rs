@@ -70,12 +70,16 @@ pub fn bulk_insert(c: &mut Conn, items: &[NewProduct], now: DateTime<Utc>) -> Re
 
 /// The product with this ID.
 pub fn by_id(c: &mut Conn, id: i64) -> Result<Option<ProductRow>, StoreError> {
-    Ok(products::table.find(id).select(ProductRow::as_select()).first(c).optional()?)
+    Ok(products::table.find(id).select(ProductRow::as_select()).get_result(c).optional()?)
 }
 
 /// The product with this (normalised) SKU.
 pub fn by_sku(c: &mut Conn, sku: &str) -> Result<Option<ProductRow>, StoreError> {
-    Ok(products::table.filter(products::sku.eq(sku)).select(ProductRow::as_select()).first(c).optional()?)
+    Ok(products::table
+        .filter(products::sku.eq(sku))
+        .select(ProductRow::as_select())
+        .get_result(c)
+        .optional()?)
 }
 
 /// Filters for [`list`].
@@ -269,7 +273,7 @@ pub fn categories(c: &mut Conn) -> Result<Vec<(String, i64)>, StoreError> {
 
 /// The catalog version: it changes on every write to `products`, from any process.
 pub fn catalog_version(c: &mut Conn) -> Result<i64, StoreError> {
-    Ok(catalog_version::table.select(catalog_version::version).find(1).first(c)?)
+    Ok(catalog_version::table.select(catalog_version::version).find(1).get_result(c)?)
 }
 
 #[derive(AsChangeset)]

@@ -23,7 +23,7 @@ pub fn active_with_user(
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::expires_at.gt(now))
         .select((SessionRow::as_select(), UserRow::as_select()))
-        .first(c)
+        .get_result(c)
         .optional()?)
 }
 
@@ -32,7 +32,7 @@ pub fn by_refresh_hash(c: &mut Conn, hash: &str) -> Result<Option<SessionRow>, S
     Ok(sessions::table
         .filter(sessions::refresh_hash.eq(hash))
         .select(SessionRow::as_select())
-        .first(c)
+        .get_result(c)
         .optional()?)
 }
 
@@ -64,7 +64,7 @@ pub fn retired_session(c: &mut Conn, hash: &str) -> Result<Option<String>, Store
     Ok(retired_refresh_tokens::table
         .find(hash)
         .select(retired_refresh_tokens::session_id)
-        .first(c)
+        .get_result(c)
         .optional()?)
 }
 
@@ -95,5 +95,5 @@ pub fn purge(c: &mut Conn, cutoff: DateTime<Utc>) -> Result<usize, StoreError> {
 
 /// The session with this ID, whatever its state.
 pub fn by_id(c: &mut Conn, id: &str) -> Result<Option<SessionRow>, StoreError> {
-    Ok(sessions::table.find(id).select(SessionRow::as_select()).first(c).optional()?)
+    Ok(sessions::table.find(id).select(SessionRow::as_select()).get_result(c).optional()?)
 }

@@ -14,12 +14,12 @@ pub fn insert(c: &mut Conn, new: &NewUserRow<'_>) -> Result<UserRow, StoreError>
 
 /// The account with this (normalised) email.
 pub fn by_email(c: &mut Conn, email: &str) -> Result<Option<UserRow>, StoreError> {
-    Ok(users::table.filter(users::email.eq(email)).select(UserRow::as_select()).first(c).optional()?)
+    Ok(users::table.filter(users::email.eq(email)).select(UserRow::as_select()).get_result(c).optional()?)
 }
 
 /// The account with this ID.
 pub fn by_id(c: &mut Conn, id: i64) -> Result<Option<UserRow>, StoreError> {
-    Ok(users::table.find(id).select(UserRow::as_select()).first(c).optional()?)
+    Ok(users::table.find(id).select(UserRow::as_select()).get_result(c).optional()?)
 }
 
 /// Filters for [`list`].
