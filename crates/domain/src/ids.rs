@@ -49,3 +49,19 @@ id_type!(
     /// Identifies one entry of the store-credit ledger.
     CreditEntryId
 );
+id_type!(
+    /// Identifies a flash sale.
+    SaleId
+);
+id_type!(
+    /// Identifies a reservation: units of a flash sale held for one customer until paid.
+    ReservationId
+);
+id_type!(
+    /// Identifies one line of an order (a product bought at a price, in some quantity).
+    OrderLineId
+);
+id_type!(
+    /// Identifies a return (RMA: return merchandise authorisation).
+    RmaId
+);

@@ -15,6 +15,8 @@ pub mod money;
 pub mod order;
 pub mod paging;
 pub mod retry;
+pub mod rma;
+pub mod sale;
 pub mod tender;
 pub mod validation;
 
