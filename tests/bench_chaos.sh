@@ -27,27 +27,10 @@ CONNS=${BENCH_CHAOS_CONNECTIONS:-20}
 THREADS=${BENCH_THREADS:-2}
 BACKOFF_MS=${BENCH_CHAOS_BACKOFF_MS:-100}
 CUSTOMERS=${BENCH_CHAOS_CUSTOMERS:-30000}
-[ -x "$BIN" ] || { echo "bench_chaos: $BIN missing; run cargo build --release -p retail-server"; exit 2; }
-command -v wrk >/dev/null || { echo "bench_chaos: wrk missing (make deps-bench)"; exit 2; }
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null ||
-    echo 18185
-}
-PORT=${BENCH_CHAOS_PORT:-$(free_port)}
-BASE="http://127.0.0.1:$PORT"
-DIR=$(mktemp -d)
-PID=
-cleanup() {
-  if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
-  rm -rf "$DIR"
-}
-trap cleanup EXIT
-
-export RETAIL_DATA_DIR=$DIR RETAIL_ADDR=127.0.0.1:$PORT RETAIL_DIST_DIR=$DIR/no-spa
-export RETAIL_LIMITS__API_PER_IP_BURST=0   # all load comes from one IP
-export RETAIL_LOG__TO_STDOUT=false          # logs still go, as JSON, to $DIR/logs
-export RETAIL_AUTH__ACCESS_TTL_SECS=3600    # setup must not eat into the tokens' lifetime
+NAME=bench_chaos
+PORT=${BENCH_CHAOS_PORT:-}
+# shellcheck source=tests/bench_checkout_common.sh
+. tests/bench_checkout_common.sh
 # the chaos: 30% transient failures, 10% of the calls 400 ms late against a 200 ms timeout
 export RETAIL_PAYMENTS__SIMULATOR__FAILURE_RATE_PERMILLE=${RETAIL_PAYMENTS__SIMULATOR__FAILURE_RATE_PERMILLE:-300}
 export RETAIL_PAYMENTS__SIMULATOR__SPIKE_RATE_PERMILLE=${RETAIL_PAYMENTS__SIMULATOR__SPIKE_RATE_PERMILLE:-100}
@@ -62,15 +45,8 @@ start=$(date +%s)
 "$BIN" bench-data --products 0 --customers "$CUSTOMERS" --cart-lines 2 --tokens-out "$DIR/run.tokens" 2>/dev/null
 echo "bench_chaos: $CUSTOMERS customers with carts in $(($(date +%s) - start)) s (not timed)"
 
-"$BIN" serve >"$DIR/serve.out" 2>&1 &
-PID=$!
-for _ in $(seq 1 100); do
-  curl -fs "$BASE/ready" >/dev/null && break
-  sleep 0.1
-done
-curl -fs "$BASE/ready" >/dev/null || { cat "$DIR/serve.out"; echo "bench_chaos: server not ready"; exit 1; }
+start_server
 
-field() { sed -E "s/.* $1=([0-9.]+).*/\\1/" <<<"$2"; }
 out=$(wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" --latency -s "$LUA" "$BASE" -- "$DIR/run.tokens" "$THREADS" "chaos-$$" "$BACKOFF_MS")
 line=$(grep '^CHECKOUT ' <<<"$out") || { echo "$out"; echo "bench_chaos: no summary from wrk"; exit 1; }
 sleep 1   # requests cut off by wrk's end finish on the server (a spike lasts 400 ms)

@@ -26,27 +26,10 @@ MIN_RATE=${BENCH_CHECKOUT_MIN_RATE:-2000}
 MAX_P99=${BENCH_CHECKOUT_MAX_P99_MS:-50}
 CUSTOMERS=${BENCH_CHECKOUT_CUSTOMERS:-$((3 * MIN_RATE * SECS))}
 WARM_CUSTOMERS=$((3 * MIN_RATE * 2))
-[ -x "$BIN" ] || { echo "bench_checkout: $BIN missing; run cargo build --release -p retail-server"; exit 2; }
-command -v wrk >/dev/null || { echo "bench_checkout: wrk missing (make deps-bench)"; exit 2; }
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null ||
-    echo 18183
-}
-PORT=${BENCH_CHECKOUT_PORT:-$(free_port)}
-BASE="http://127.0.0.1:$PORT"
-DIR=$(mktemp -d)
-PID=
-cleanup() {
-  if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
-  rm -rf "$DIR"
-}
-trap cleanup EXIT
-
-export RETAIL_DATA_DIR=$DIR RETAIL_ADDR=127.0.0.1:$PORT RETAIL_DIST_DIR=$DIR/no-spa
-export RETAIL_LIMITS__API_PER_IP_BURST=0   # all load comes from one IP
-export RETAIL_LOG__TO_STDOUT=false          # logs still go, as JSON, to $DIR/logs
-export RETAIL_AUTH__ACCESS_TTL_SECS=3600    # setup must not eat into the tokens' lifetime
+NAME=bench_checkout
+PORT=${BENCH_CHECKOUT_PORT:-}
+# shellcheck source=tests/bench_checkout_common.sh
+. tests/bench_checkout_common.sh
 
 "$BIN" seed >/dev/null
 start=$(date +%s)
@@ -54,13 +37,7 @@ start=$(date +%s)
 "$BIN" bench-data --products 0 --customers "$CUSTOMERS" --cart-lines 2 --tokens-out "$DIR/run.tokens" 2>/dev/null
 echo "bench_checkout: $WARM_CUSTOMERS + $CUSTOMERS customers with carts in $(($(date +%s) - start)) s (not timed)"
 
-"$BIN" serve >"$DIR/serve.out" 2>&1 &
-PID=$!
-for _ in $(seq 1 100); do
-  curl -fs "$BASE/ready" >/dev/null && break
-  sleep 0.1
-done
-curl -fs "$BASE/ready" >/dev/null || { cat "$DIR/serve.out"; echo "bench_checkout: server not ready"; exit 1; }
+start_server
 
 json_get() { # dotted.path: one value of the JSON document on stdin
   python3 -c 'import json, sys
@@ -74,7 +51,6 @@ paid_orders() { # paid orders in the database, as the staff order list counts th
   curl -fs -H "Authorization: Bearer $ADMIN" "$BASE/api/staff/orders?state=paid&per_page=1" | json_get pagination.total
 }
 
-field() { sed -E "s/.* $1=([0-9.]+).*/\\1/" <<<"$2"; }
 run_wrk() { # name tokens-file seconds
   local out
   out=$(wrk -t"$THREADS" -c"$CONNS" -d"$3s" --latency -s "$LUA" "$BASE" -- "$2" "$THREADS" "$1-$$")

@@ -25,28 +25,11 @@ MIN_SHARE=${BENCH_MIXED_MIN_SHARE:-50}
 # 3 x the orders checkout's target rate (2,000/s) makes in the run
 CUSTOMERS=${BENCH_MIXED_CUSTOMERS:-$((3 * 2000 * SECS))}
 WARM_CUSTOMERS=6000
-[ -x "$BIN" ] || { echo "bench_mixed: $BIN missing; run cargo build --release -p retail-server"; exit 2; }
-command -v wrk >/dev/null || { echo "bench_mixed: wrk missing (make deps-bench)"; exit 2; }
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null ||
-    echo 18184
-}
-PORT=${BENCH_MIXED_PORT:-$(free_port)}
-BASE="http://127.0.0.1:$PORT"
+NAME=bench_mixed
+PORT=${BENCH_MIXED_PORT:-}
+# shellcheck source=tests/bench_checkout_common.sh
+. tests/bench_checkout_common.sh
 LIST="$BASE/api/products?per_page=20"
-DIR=$(mktemp -d)
-PID=
-cleanup() {
-  if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
-  rm -rf "$DIR"
-}
-trap cleanup EXIT
-
-export RETAIL_DATA_DIR=$DIR RETAIL_ADDR=127.0.0.1:$PORT RETAIL_DIST_DIR=$DIR/no-spa
-export RETAIL_LIMITS__API_PER_IP_BURST=0   # all load comes from one IP
-export RETAIL_LOG__TO_STDOUT=false          # logs still go, as JSON, to $DIR/logs
-export RETAIL_AUTH__ACCESS_TTL_SECS=3600    # setup must not eat into the tokens' lifetime
 
 "$BIN" seed >/dev/null
 start=$(date +%s)
@@ -54,18 +37,11 @@ start=$(date +%s)
 "$BIN" bench-data --products 0 --customers "$CUSTOMERS" --cart-lines 2 --tokens-out "$DIR/run.tokens" 2>/dev/null
 echo "bench_mixed: $WARM_CUSTOMERS + $CUSTOMERS customers with carts in $(($(date +%s) - start)) s (not timed)"
 
-"$BIN" serve >"$DIR/serve.out" 2>&1 &
-PID=$!
-for _ in $(seq 1 100); do
-  curl -fs "$BASE/ready" >/dev/null && break
-  sleep 0.1
-done
-curl -fs "$BASE/ready" >/dev/null || { cat "$DIR/serve.out"; echo "bench_mixed: server not ready"; exit 1; }
+start_server
 
 to_ms() { # wrk prints 850.00us, 1.23ms, 1.02s
   awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n = n; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'
 }
-field() { sed -E "s/.* $1=([0-9.]+).*/\\1/" <<<"$2"; }
 
 declare -A RPS P50 P99 NON2XX
 list_stats() { # name wrk-output
