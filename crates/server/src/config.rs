@@ -109,11 +109,14 @@ pub struct DbSettings {
     /// Connections for full-text searches, a pool of their own: a flood of searches waits
     /// there (then gets 503) instead of holding the read connections logins need.
     pub search_connections: u32,
+    /// Niceness of the writer thread (Linux; 0 leaves it alone). A little above the request
+    /// threads' 0, so under CPU contention catalog reads keep their share while a sale writes.
+    pub writer_nice: i32,
 }
 
 impl Default for DbSettings {
     fn default() -> Self {
-        Self { read_connections: 8, busy_timeout_ms: 5000, search_connections: 4 }
+        Self { read_connections: 8, busy_timeout_ms: 5000, search_connections: 4, writer_nice: 2 }
     }
 }
 

@@ -80,6 +80,7 @@ pub fn open_database(settings: &Settings) -> Result<Db, StartupError> {
             read_connections: settings.db.read_connections,
             busy_timeout: std::time::Duration::from_millis(settings.db.busy_timeout_ms),
             search_connections: settings.db.search_connections,
+            writer_nice: settings.db.writer_nice,
             ..DbOptions::default()
         },
     )?;

@@ -127,6 +127,9 @@ pub struct DbOptions {
     pub search_acquire_timeout: Duration,
     /// Most write transactions the writer commits together (see [`Db::write`]).
     pub write_batch: usize,
+    /// Niceness the writer thread sets for itself (Linux only; 0 leaves it unchanged). A
+    /// positive value lets request threads win CPU contention against a burst of writes.
+    pub writer_nice: i32,
 }
 
 impl Default for DbOptions {
@@ -139,6 +142,7 @@ impl Default for DbOptions {
             search_connections: 4,
             search_acquire_timeout: Duration::from_secs(2),
             write_batch: 64,
+            writer_nice: 0,
         }
     }
 }
@@ -211,7 +215,8 @@ impl Db {
             .connection_customizer(Box::new(SearchPragmas(Pragmas { read_only: true, busy_timeout_ms })))
             .build(ConnectionManager::<SqliteConnection>::new(url.clone()))?;
         let search_gate = Gate::new(search_size, opts.max_waiting, opts.search_acquire_timeout);
-        let writer = Writer::spawn(write.clone(), opts.max_waiting.max(1), opts.write_batch.max(1))?;
+        let writer =
+            Writer::spawn(write.clone(), opts.max_waiting.max(1), opts.write_batch.max(1), opts.writer_nice)?;
         let alive = Arc::new(());
         Checkpointer::spawn(&url, busy_timeout_ms, Arc::downgrade(&alive))?;
         Ok(Db {
@@ -376,6 +381,24 @@ struct Job {
     run: Box<dyn FnOnce(&mut Conn) -> Finish + Send>,
 }
 
+/// Sets the calling thread's niceness (Linux: a thread is a task of its own to `setpriority`).
+#[cfg(target_os = "linux")]
+fn set_thread_nice(nice: i32) {
+    if nice == 0 {
+        return;
+    }
+    if let Err(e) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), nice) {
+        tracing::warn!(nice, error = %e, "cannot change the writer thread's niceness");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn set_thread_nice(nice: i32) {
+    if nice != 0 {
+        tracing::debug!(nice, "writer thread niceness is only applied on Linux");
+    }
+}
+
 /// The thread that owns the write connection and commits queued writes in batches.
 struct Writer {
     pool: SqlitePool,
@@ -384,12 +407,20 @@ struct Writer {
 }
 
 impl Writer {
-    fn spawn(pool: SqlitePool, capacity: usize, batch: usize) -> Result<SyncSender<Job>, StoreError> {
+    fn spawn(
+        pool: SqlitePool,
+        capacity: usize,
+        batch: usize,
+        nice: i32,
+    ) -> Result<SyncSender<Job>, StoreError> {
         let (tx, queue) = std::sync::mpsc::sync_channel(capacity);
         let w = Writer { pool, queue, batch };
         std::thread::Builder::new()
             .name("db-writer".into())
-            .spawn(move || w.serve())
+            .spawn(move || {
+                set_thread_nice(nice);
+                w.serve()
+            })
             .map_err(|e| StoreError::WriterFailed(format!("cannot start the writer thread: {e}")))?;
         Ok(tx)
     }

@@ -652,3 +652,35 @@ async fn writes_beyond_the_queue_or_past_their_wait_are_refused_as_busy() {
     assert_eq!(busy, 6);
     assert!(db.write(products::catalog_version).await.is_ok());
 }
+
+/// The niceness of each thread of this process named `name` (Linux: field 19 of its stat).
+#[cfg(target_os = "linux")]
+fn nice_of_threads(name: &str) -> Vec<i32> {
+    let mut out = Vec::new();
+    for t in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+        let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
+        if comm.trim() != name {
+            continue;
+        }
+        let stat = std::fs::read_to_string(t.path().join("stat")).unwrap_or_default();
+        // the command may hold spaces, so count fields after its closing parenthesis
+        let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
+        if let Some(n) = rest.split_whitespace().nth(16).and_then(|f| f.parse().ok()) {
+            out.push(n);
+        }
+    }
+    out
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn the_writer_thread_runs_at_the_configured_niceness() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = DbOptions { writer_nice: 7, ..DbOptions::default() };
+    let db = Db::open(&dir.path().join("t.db"), opts).unwrap();
+    db.migrate().unwrap();
+    // one write has run, so the writer thread has started and set its niceness
+    db.write(|c| diesel::sql_query("SELECT 1").execute(c).map_err(StoreError::from)).await.unwrap();
+    let nices = nice_of_threads("db-writer");
+    assert!(nices.contains(&7), "db-writer threads at {nices:?}");
+}
