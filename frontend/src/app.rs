@@ -5,8 +5,9 @@ use yew_router::prelude::*;
 
 use crate::components::{CartProvider, Header, SessionProvider};
 use crate::pages::{
-    AdminProductsPage, AdminUsersPage, CartPage, CatalogPage, CheckoutPage, CreditPage, LoginPage,
-    NotFoundPage, OrderPage, OrdersPage, ProductPage, ReceiptPage, RegisterPage, StaffOrdersPage,
+    AdminProductsPage, AdminSalePage, AdminSalesPage, AdminUsersPage, CartPage, CatalogPage, CheckoutPage,
+    CreditPage, FlashSalePage, FlashSalesPage, LoginPage, NotFoundPage, OrderPage, OrdersPage,
+    PayReservationPage, ProductPage, ReceiptPage, RegisterPage, StaffOrdersPage,
 };
 use crate::routes::Route;
 
@@ -14,10 +15,13 @@ fn switch(route: Route) -> Html {
     match route {
         Route::Catalog => html! { <CatalogPage /> },
         Route::Product { id } => html! { <ProductPage {id} /> },
+        Route::FlashSales => html! { <FlashSalesPage /> },
+        Route::FlashSale { id } => html! { <FlashSalePage {id} /> },
         Route::Login => html! { <LoginPage /> },
         Route::Register => html! { <RegisterPage /> },
         Route::Cart => html! { <CartPage /> },
         Route::Checkout => html! { <CheckoutPage /> },
+        Route::PayReservation { id } => html! { <PayReservationPage {id} /> },
         Route::Orders => html! { <OrdersPage /> },
         Route::Order { id } => html! { <OrderPage {id} /> },
         Route::Receipt { id } => html! { <ReceiptPage {id} /> },
@@ -26,6 +30,8 @@ fn switch(route: Route) -> Html {
         Route::Admin => html! { <Redirect<Route> to={Route::AdminProducts} /> },
         Route::AdminProducts => html! { <AdminProductsPage /> },
         Route::AdminUsers => html! { <AdminUsersPage /> },
+        Route::AdminSales => html! { <AdminSalesPage /> },
+        Route::AdminSale { id } => html! { <AdminSalePage {id} /> },
         Route::NotFound => html! { <NotFoundPage /> },
     }
 }

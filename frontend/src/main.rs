@@ -1,7 +1,8 @@
-//! The retail single-page app: catalog, product pages, cart and checkout, orders and
-//! receipts, store credit, accounts, staff order handling and administration.
+//! The retail single-page app: catalog, product pages, flash sales, cart and checkout, orders
+//! and receipts, store credit, accounts, staff order handling and administration.
 
 mod app;
+mod clock;
 mod components;
 mod format;
 mod hooks;

@@ -11,6 +11,12 @@ pub enum Route {
     Catalog,
     #[at("/products/:id")]
     Product { id: i64 },
+    /// Live and upcoming flash sales; the page lives in the query string (`?page=`).
+    #[at("/flash")]
+    FlashSales,
+    /// One flash sale: its products, units left, and reserving them.
+    #[at("/flash/:id")]
+    FlashSale { id: i64 },
     #[at("/login")]
     Login,
     #[at("/register")]
@@ -19,6 +25,9 @@ pub enum Route {
     Cart,
     #[at("/checkout")]
     Checkout,
+    /// Paying one flash-sale reservation (not the cart).
+    #[at("/checkout/reservations/:id")]
+    PayReservation { id: i64 },
     /// Its page lives in the query string (`?page=`).
     #[at("/orders")]
     Orders,
@@ -41,6 +50,12 @@ pub enum Route {
     /// Its page and filters live in the query string (`?page=&role=&q=`).
     #[at("/admin/users")]
     AdminUsers,
+    /// Flash sales in every state, and scheduling a new one; page in the query (`?page=`).
+    #[at("/admin/sales")]
+    AdminSales,
+    /// One flash sale live (sold / reserved / remaining), editing it before it starts, ending it.
+    #[at("/admin/sales/:id")]
+    AdminSale { id: i64 },
     #[not_found]
     #[at("/404")]
     NotFound,

@@ -15,6 +15,9 @@ const BODY_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/staff/orders/1/deliver"),
     ("POST", "/api/staff/orders/1/cancel"),
     ("POST", "/api/staff/credit"),
+    ("POST", "/api/admin/sales"),
+    ("PUT", "/api/admin/sales/1"),
+    ("POST", "/api/admin/sales/1/end"),
 ];
 
 /// Routes any signed-in account may call, with a body (or none): 401 without a valid token.
@@ -25,6 +28,8 @@ const SIGNED_IN_BODY_ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/api/cart/lines/1"),
     ("POST", "/api/checkout"),
     ("POST", "/api/orders/1/cancel"),
+    ("POST", "/api/flash/sales/1/reservations"),
+    ("POST", "/api/flash/reservations/1/cancel"),
 ];
 
 /// Every staff-only route read with a query (or nothing at all).
@@ -35,11 +40,21 @@ const QUERY_ROUTES: &[&str] = &[
     "/api/staff/orders",
     "/api/staff/credit/1",
     "/api/staff/reconciliation",
+    "/api/admin/sales",
+    "/api/admin/sales/1",
 ];
 
 /// Routes any signed-in account may read, with a query (or nothing at all).
-const SIGNED_IN_QUERY_ROUTES: &[&str] =
-    &["/api/auth/me", "/api/cart", "/api/orders", "/api/orders/1", "/api/orders/1/receipt", "/api/credit"];
+const SIGNED_IN_QUERY_ROUTES: &[&str] = &[
+    "/api/auth/me",
+    "/api/cart",
+    "/api/orders",
+    "/api/orders/1",
+    "/api/orders/1/receipt",
+    "/api/credit",
+    "/api/flash/reservations",
+    "/api/flash/reservations/1",
+];
 
 /// Bodies that would be 400, 413, 415 or 422 for a caller allowed in: (content type, body).
 fn bad_bodies() -> Vec<(&'static str, String)> {

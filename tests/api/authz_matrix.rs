@@ -54,7 +54,58 @@ const MATRIX: &[(&str, &str, [u16; 6])] = &[
     ("POST",  "/api/staff/credit",                        [401, 403, 403, 403, 201, 201]),
     ("GET",   "/api/staff/credit/{id}",                   [401, 403, 403, 403, 200, 200]),
     ("GET",   "/api/staff/reconciliation",                [401, 403, 403, 403, 200, 200]),
+    // flash sales: public listing; everyone signed in may reserve (and sees only their own)
+    ("GET",   "/api/flash/sales",                         [200, 200, 200, 200, 200, 200]),
+    ("GET",   "/api/flash/sales/{id}",                    [200, 200, 200, 200, 200, 200]),
+    ("POST",  "/api/flash/sales/{id}/reservations",       [401, 201, 201, 201, 201, 201]),
+    ("GET",   "/api/flash/reservations",                  [401, 200, 200, 200, 200, 200]),
+    ("GET",   "/api/flash/reservations/{id}",             [401, 200, 200, 200, 200, 200]),
+    ("POST",  "/api/flash/reservations/{id}/cancel",      [401, 200, 200, 200, 200, 200]),
+    ("GET",   "/api/admin/sales",                         [401, 403, 403, 403, 403, 200]),
+    ("POST",  "/api/admin/sales",                         [401, 403, 403, 403, 403, 201]),
+    ("GET",   "/api/admin/sales/{id}",                    [401, 403, 403, 403, 403, 200]),
+    ("PUT",   "/api/admin/sales/{id}",                    [401, 403, 403, 403, 403, 200]),
+    ("POST",  "/api/admin/sales/{id}/end",                [401, 403, 403, 403, 403, 200]),
 ];
+
+/// A sale body for a fresh product of 10 units: live now, or starting in an hour.
+async fn sale_body(app: &TestApp, n: usize, live: bool) -> (Value, i64) {
+    let p = stocked_product(app, n).await;
+    let now = chrono::Utc::now();
+    let starts = if live { now - chrono::Duration::seconds(1) } else { now + chrono::Duration::hours(1) };
+    let body = json!({
+        "name": format!("Matrix sale {n}"), "starts_at": starts, "ends_at": starts + chrono::Duration::hours(2),
+        "per_customer_cap": 5,
+        "items": [{"product_id": p.id, "discount": {"kind": "percent_off", "basis_points": 1000}, "allocated_units": 5}],
+    });
+    (body, p.id.get())
+}
+
+/// A sale scheduled by the admin: (sale ID, product ID).
+async fn matrix_sale(app: &TestApp, n: usize, live: bool) -> (i64, i64) {
+    let (body, product) = sale_body(app, n, live).await;
+    let admin = app.token_for("admin").await;
+    let r = app.post_json("/api/admin/sales", &body, Some(&admin)).send().await.unwrap();
+    assert_eq!(r.status(), 201, "matrix sale");
+    let v: Value = r.json().await.unwrap();
+    (v["id"].as_i64().unwrap(), product)
+}
+
+/// A reservation of `token`'s in a fresh live sale.
+async fn matrix_reservation(app: &TestApp, token: &str, n: usize) -> i64 {
+    let (sale, product) = matrix_sale(app, n, true).await;
+    let r = app
+        .post_json(
+            &format!("/api/flash/sales/{sale}/reservations"),
+            &json!({"product_id": product, "units": 1}),
+            Some(token),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "matrix reservation");
+    r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+}
 
 /// A fresh session for `caller` (anonymous has none).
 async fn session(app: &TestApp, caller: &str) -> Option<TokenResponse> {
@@ -151,6 +202,27 @@ async fn request(
             o.id.get()
         }
         "/api/staff/credit/{id}" => demo_customer_id(app).await,
+        "/api/flash/sales/{id}" => matrix_sale(app, n, true).await.0,
+        "/api/flash/sales/{id}/reservations" => {
+            let (sale, product) = matrix_sale(app, n, true).await;
+            let path = template.replace("{id}", &sale.to_string());
+            let body = json!({"product_id": product, "units": 1});
+            return app.send_json(Method::POST, &path, &body, token);
+        }
+        "/api/flash/reservations/{id}" | "/api/flash/reservations/{id}/cancel" => match token {
+            Some(t) => matrix_reservation(app, t, n).await,
+            None => 1,
+        },
+        "/api/admin/sales/{id}" | "/api/admin/sales/{id}/end" if method != "PUT" => {
+            matrix_sale(app, n, false).await.0
+        }
+        "/api/admin/sales/{id}" => {
+            let (sale, _) = matrix_sale(app, n, false).await;
+            let (mut body, _) = sale_body(app, n + 100_000, false).await;
+            body["version"] = json!(1);
+            let path = template.replace("{id}", &sale.to_string());
+            return app.send_json(Method::PUT, &path, &body, token);
+        }
         _ => product.id.get(),
     };
     let path = template.replace("{id}", &id.to_string());
@@ -197,6 +269,7 @@ async fn request(
             Some(json!({"version": product.version, "name": format!("Renamed {n}")}))
         }
         ("POST", "/api/admin/products/{id}/stock") => Some(json!({"delta": 1, "reason": "matrix"})),
+        ("POST", "/api/admin/sales") => Some(sale_body(app, n, false).await.0),
         ("PUT", _) => {
             let target = app.register(&format!("target-{n}@retail.test")).await;
             let p = template.replace("{id}", &target.user.id.to_string());

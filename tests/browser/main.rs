@@ -12,9 +12,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use headless_chrome::protocol::cdp::Page;
+use headless_chrome::protocol::cdp::{Emulation, Page};
 use headless_chrome::{Browser, LaunchOptions, Tab};
-use retail_api_types::{Cart, Order, OrderList, OrderState, Product, Role, UserList};
+use retail_api_types::{
+    AdminSale, Cart, FlashReservation, Order, OrderList, OrderState, Product, ReservationState, Role,
+    SaleState, UserList,
+};
 use retail_server::config::Settings;
 use retail_tests::{TestApp, repo_root, spawn_with};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -863,6 +866,314 @@ async fn staff_ship_and_deliver_the_order_a_customer_placed() {
             assert_eq!(delivered.carrier.as_deref(), Some("DHL"));
             assert_eq!(delivered.tracking.as_deref(), Some("JD014600006281"));
             assert!(delivered.delivered_at.is_some(), "{delivered:?}");
+        },
+    )
+    .await;
+}
+
+// ---- flash sales (issue 10): reserve at the sale price, pay the hold, sold out -------------
+
+/// The seeded admin's API token.
+fn admin_token(cx: &Cx) -> String {
+    cx.block(cx.app.token_for("admin"))
+}
+
+/// A product of the journey's own, created through the admin API (so no demo sale holds it):
+/// €10.00, `stock` units.
+fn own_product(cx: &Cx, admin: &str, sku: &str, stock: i64) -> Product {
+    cx.block(async {
+        let body = serde_json::json!({
+            "sku": sku, "name": format!("Flash teapot {sku}"), "price_cents": 1000, "currency": "EUR",
+            "category": "kitchen", "initial_stock": stock
+        });
+        let res = cx.app.post_json("/api/admin/products", &body, Some(admin)).send().await.unwrap();
+        assert_eq!(res.status().as_u16(), 201, "product {sku}: {}", res.text().await.unwrap_or_default());
+        res.json().await.unwrap()
+    })
+}
+
+/// A sale of `product` through the admin API, live since a minute ago for an hour: 20 % off,
+/// `units` allocated, at most `cap` per customer.
+fn live_sale(cx: &Cx, admin: &str, product: &Product, units: i64, cap: i64) -> AdminSale {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let at = |secs: i64| chrono::DateTime::from_timestamp(secs, 0).unwrap().to_rfc3339();
+    let body = serde_json::json!({
+        "name": format!("Flash sale of {}", product.sku),
+        "starts_at": at(now - 60),
+        "ends_at": at(now + 3600),
+        "per_customer_cap": cap,
+        "items": [{
+            "product_id": product.id,
+            "discount": { "kind": "percent_off", "basis_points": 2000 },
+            "allocated_units": units
+        }]
+    });
+    let sale: AdminSale = cx.block(async {
+        let res = cx.app.post_json("/api/admin/sales", &body, Some(admin)).send().await.unwrap();
+        assert_eq!(res.status().as_u16(), 201, "sale: {}", res.text().await.unwrap_or_default());
+        res.json().await.unwrap()
+    });
+    assert_eq!(sale.sale.state, SaleState::Live, "{sale:?}");
+    let item = &sale.sale.items[0];
+    assert_eq!((item.list_price_cents, item.sale_price_cents, item.remaining), (1000, 800, units as u32));
+    sale
+}
+
+/// The sale's live counts of its first product: (sold, reserved, remaining).
+fn sale_counts(cx: &Cx, admin: &str, sale_id: i64) -> (u32, u32, u32) {
+    let live: AdminSale = cx.block(cx.app.get_json(&format!("/api/admin/sales/{sale_id}"), Some(admin)));
+    let i = &live.sale.items[0];
+    (i.sold, i.reserved, i.remaining)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_reserves_a_flash_sale_unit_and_pays_it_at_the_sale_price() {
+    journey_with(
+        |_| {},
+        |cx| {
+            let tab = &cx.tab;
+            let admin = admin_token(cx);
+            let product = own_product(cx, &admin, "FLASH-A", 5);
+            let sale = live_sale(cx, &admin, &product, 3, 2);
+            let sale_id = sale.sale.id;
+            let token = new_customer(cx, "flash-buyer@example.com");
+
+            // The list, from the header: the sale counts down to its end, second by second.
+            tab.wait_for_element("#nav-flash").unwrap().click().unwrap();
+            let card = format!("li.flash-sale-card[data-id='{sale_id}']");
+            wait_until(tab, "the sale listed", |t| count(t, &format!("{card} .countdown")) == 1);
+            assert_eq!(location(tab), "/flash");
+            assert_eq!(attr(tab, &card, "data-state").as_deref(), Some("live"));
+            assert!(text_of(tab, &format!("{card} .sale-clock")).unwrap().contains("Ends in"));
+            let secs = |t: &Tab| {
+                attr(t, &format!("{card} .countdown"), "data-secs").and_then(|s| s.parse::<u64>().ok())
+            };
+            let first = secs(tab).unwrap();
+            assert!((3000..=3600).contains(&first), "ends in about an hour: {first}");
+            wait_until(tab, "the countdown ticking", |t| secs(t).is_some_and(|s| s < first));
+            tab.find_element(&format!("{card} a.flash-sale-link")).unwrap().click().unwrap();
+
+            // The sale page: list price struck through, the sale price, units left, the cap.
+            let row = format!(".flash-item[data-product-id='{}']", product.id);
+            wait_until(tab, "the item with its Buy button", |t| {
+                count(t, &format!("{row} button.flash-buy:not([disabled])")) == 1
+            });
+            assert_eq!(location(tab), format!("/flash/{sale_id}"));
+            assert_eq!(attr(tab, &format!("{row} .list-price"), "data-cents").as_deref(), Some("1000"));
+            let struck = eval(tab, &format!("document.querySelector(\"{row} .list-price\").tagName"));
+            assert_eq!(struck, "S", "the list price is struck through");
+            assert_eq!(attr(tab, &format!("{row} .sale-price"), "data-cents").as_deref(), Some("800"));
+            assert_eq!(attr(tab, &row, "data-remaining").as_deref(), Some("3"));
+            assert_eq!(attr(tab, "#sale-cap", "data-cap").as_deref(), Some("2"));
+
+            // Buy one unit: the hold shows with its countdown, and fewer units are left.
+            click_enabled(tab, &format!("{row} button.flash-buy"));
+            let held = "#flash-reservations .flash-reservation[data-state='held']";
+            wait_until(tab, "the reservation with its hold countdown", |t| {
+                count(t, &format!("{held} .hold-countdown")) == 1
+            });
+            let hold: u64 =
+                attr(tab, &format!("{held} .hold-countdown"), "data-secs").unwrap().parse().unwrap();
+            assert!((500..=600).contains(&hold), "a ten-minute hold: {hold}");
+            assert_eq!(
+                attr(tab, &format!("{held} .reservation-total"), "data-cents").as_deref(),
+                Some("800")
+            );
+            let rid: i64 = attr(tab, held, "data-id").unwrap().parse().unwrap();
+            wait_until(tab, "two units left", |t| attr(t, &row, "data-remaining").as_deref() == Some("2"));
+            assert_eq!(sale_counts(cx, &admin, sale_id), (0, 1, 2));
+
+            // The cart lists the hold with its countdown and a Pay link.
+            tab.find_element("#nav-cart").unwrap().click().unwrap();
+            let in_cart = format!("#cart-reservations .flash-reservation[data-id='{rid}']");
+            wait_until(tab, "the hold in the cart", |t| count(t, &format!("{in_cart} .hold-countdown")) == 1);
+            assert_eq!(
+                attr(tab, &format!("{in_cart} a.reservation-pay"), "href"),
+                Some(format!("/checkout/reservations/{rid}"))
+            );
+            assert_eq!(
+                attr(tab, &format!("{in_cart} .reservation-price"), "data-cents").as_deref(),
+                Some("800")
+            );
+
+            // Back on the sale page (the hold now comes from the cart): Pay now.
+            eval(tab, "history.back()");
+            wait_until(tab, "back on the sale with the hold", |t| {
+                location(t) == format!("/flash/{sale_id}")
+                    && count(t, &format!("{held} a.reservation-pay")) == 1
+            });
+            tab.find_element(&format!("{held} a.reservation-pay")).unwrap().click().unwrap();
+            wait_until(tab, "the reservation's checkout", |t| count(t, "#pay-button:not([disabled])") == 1);
+            assert_eq!(location(tab), format!("/checkout/reservations/{rid}"));
+            assert_eq!(attr(tab, "#checkout-total", "data-cents").as_deref(), Some("800"));
+            assert_eq!(attr(tab, "#tender-card", "data-cents").as_deref(), Some("800"));
+            let order_id = pay_and_open_receipt(tab);
+            assert_eq!(attr(tab, "#receipt-total", "data-cents").as_deref(), Some("800"));
+            assert_eq!(attr(tab, "#receipt-state", "data-state").as_deref(), Some("paid"));
+            assert_eq!(count(tab, "tr.receipt-line"), 1);
+
+            // The API agrees: the reservation is paid by that order, at the sale price.
+            let r: FlashReservation =
+                cx.block(cx.app.get_json(&format!("/api/flash/reservations/{rid}"), Some(&token)));
+            assert_eq!(r.state, ReservationState::Paid, "{r:?}");
+            assert_eq!(r.order_id.map(|o| o.get()), Some(order_id));
+            let o = order(cx, &token, order_id);
+            assert_eq!((o.state, o.total_cents, o.card_cents), (OrderState::Paid, 800, 800));
+            assert_eq!(o.lines.len(), 1);
+            assert_eq!(
+                (o.lines[0].product_id, o.lines[0].quantity, o.lines[0].unit_price_cents),
+                (product.id, 1, 800)
+            );
+            assert_eq!(sale_counts(cx, &admin, sale_id), (1, 0, 2));
+            let cart: Cart = cx.block(cx.app.get_json("/api/cart", Some(&token)));
+            assert!(cart.reservations.is_empty() && cart.lines.is_empty(), "{cart:?}");
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_customer_finds_the_flash_sale_item_sold_out() {
+    journey_with(
+        |_| {},
+        |cx| {
+            let (tab, base) = (&cx.tab, &cx.base);
+            let admin = admin_token(cx);
+            let product = own_product(cx, &admin, "FLASH-B", 5);
+            let sale = live_sale(cx, &admin, &product, 1, 1);
+            let sale_id = sale.sale.id;
+
+            // The second customer opens the sale while its one unit is still there.
+            let second = new_customer(cx, "second@example.com");
+            tab.navigate_to(&format!("{base}/flash/{sale_id}")).unwrap();
+            let row = format!(".flash-item[data-product-id='{}']", product.id);
+            let buy = format!("{row} button.flash-buy:not([disabled])");
+            wait_until(tab, "one unit left to buy", |t| {
+                attr(t, &row, "data-remaining").as_deref() == Some("1") && count(t, &buy) == 1
+            });
+
+            // Meanwhile the first customer reserves it and pays, through the API.
+            let first = cx.block(cx.app.register("first@example.com")).access_token;
+            let r: FlashReservation = cx.block(async {
+                let body = serde_json::json!({ "product_id": product.id, "units": 1 });
+                let res = cx
+                    .app
+                    .post_json(&format!("/api/flash/sales/{sale_id}/reservations"), &body, Some(&first))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status().as_u16(), 201, "reserve: {}", res.text().await.unwrap_or_default());
+                res.json().await.unwrap()
+            });
+            let paid: Order = cx.block(async {
+                let body = serde_json::json!({ "reservation_id": r.id, "card_token": "tok_visa" });
+                let res = cx
+                    .app
+                    .post_json("/api/checkout", &body, Some(&first))
+                    .header("Idempotency-Key", "flash-first-buyer-1")
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status().as_u16(), 201, "pay: {}", res.text().await.unwrap_or_default());
+                res.json().await.unwrap()
+            });
+            assert_eq!((paid.state, paid.total_cents), (OrderState::Paid, 800));
+            assert_eq!(sale_counts(cx, &admin, sale_id), (1, 0, 0));
+
+            // Whether the page has read the sale again (Buy disabled) or the click still finds
+            // the button (the server answers 409 sold_out), it ends as "Sold out".
+            if let Ok(button) = tab.find_element(&buy) {
+                let _ = button.click();
+            }
+            let sold_out = |t: &Tab| {
+                text_of(t, &format!("{row} .flash-remaining")).is_some_and(|s| s.contains("Sold out"))
+                    && count(t, &format!("{row} button.flash-buy[disabled]")) == 1
+            };
+            wait_until(tab, "the item sold out", sold_out);
+            assert_eq!(text_of(tab, &format!("{row} button.flash-buy")).as_deref(), Some("Sold out"));
+            assert_eq!(count(tab, &format!("{row} .flash-error")), 0, "sold out is no error message");
+            assert_eq!(count(tab, "#flash-reservations"), 0, "the second customer holds nothing");
+
+            // Opened afresh, the sale shows it sold out from the start.
+            tab.reload(false, None).unwrap();
+            wait_until(tab, "sold out after a reload", |t| {
+                attr(t, &row, "data-remaining").as_deref() == Some("0") && sold_out(t)
+            });
+            let cart: Cart = cx.block(cx.app.get_json("/api/cart", Some(&second)));
+            assert!(cart.reservations.is_empty(), "{cart:?}");
+            assert_eq!(sale_counts(cx, &admin, sale_id), (1, 0, 0), "still exactly one unit sold");
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_schedules_a_flash_sale_in_local_time_and_ends_it_from_the_live_view() {
+    journey_with(
+        |_| {},
+        |cx| {
+            let tab = &cx.tab;
+            let admin = admin_token(cx);
+            let product = own_product(cx, &admin, "FLASH-C", 5);
+            // The admin's browser is in Berlin (UTC+1 in January): the form takes Berlin times.
+            tab.call_method(Emulation::SetTimezoneOverride { timezone_id: "Europe/Berlin".to_owned() })
+                .unwrap();
+            login(tab, &cx.base, "admin@retail.test", "demo-Kestrel-2026");
+            tab.wait_for_element("#nav-admin").unwrap().click().unwrap();
+            tab.wait_for_element("#admin-nav-sales").unwrap().click().unwrap();
+            wait_until(tab, "the sales list", |t| count(t, "tr.admin-sale-row") > 0);
+            click_enabled(tab, "#new-sale-toggle");
+            tab.wait_for_element("#sale-form").unwrap();
+            fill(tab, "#sale-name", "Browser winter drop");
+            fill(tab, "#sale-starts", "2030-01-15T10:00");
+            fill(tab, "#sale-ends", "2030-01-15T12:30");
+            fill(tab, "#sale-cap", "1");
+            fill(tab, ".sale-item-draft .item-product", "flash-c");
+            fill(tab, ".sale-item-draft .item-value", "25");
+            fill(tab, ".sale-item-draft .item-units", "9");
+            wait_until(tab, "the start shown in UTC", |t| {
+                text_of(t, "#sale-starts + .utc-hint").is_some_and(|s| s.contains("2030-01-15 09:00 UTC"))
+            });
+
+            // More units than in stock: the server's message shows under the units.
+            click_enabled(tab, "#sale-submit");
+            let units_error = ".sale-item-draft .item-units-error";
+            wait_until(tab, "the units refused", |t| count(t, units_error) == 1);
+            assert_eq!(attr(tab, units_error, "data-field").as_deref(), Some("items[0].allocated_units"));
+            assert!(text_of(tab, units_error).unwrap().contains('5'), "{:?}", text_of(tab, units_error));
+            assert_eq!(location(tab), "/admin/sales");
+
+            fill(tab, ".sale-item-draft .item-units", "2");
+            click_enabled(tab, "#sale-submit");
+            wait_until(tab, "the new sale's live view", |t| {
+                count(t, "#admin-sale[data-state='scheduled']") == 1
+            });
+            let id: i64 = attr(tab, "#admin-sale", "data-id").unwrap().parse().unwrap();
+            assert_eq!(location(tab), format!("/admin/sales/{id}"));
+            let row = format!("tr.sale-item-row[data-product-id='{}']", product.id);
+            assert_eq!(attr(tab, &format!("{row} .cell-remaining"), "data-remaining").as_deref(), Some("2"));
+
+            let saved: AdminSale = cx.block(cx.app.get_json(&format!("/api/admin/sales/{id}"), Some(&admin)));
+            assert_eq!(saved.sale.name, "Browser winter drop");
+            assert_eq!(
+                saved.sale.starts_at.to_rfc3339(),
+                "2030-01-15T09:00:00+00:00",
+                "Berlin 10:00 is 09:00 UTC"
+            );
+            assert_eq!(saved.sale.ends_at.to_rfc3339(), "2030-01-15T11:30:00+00:00");
+            assert_eq!(saved.sale.per_customer_cap, 1);
+            let item = &saved.sale.items[0];
+            assert_eq!((item.product_id, item.allocated, item.sale_price_cents), (product.id, 2, 750));
+
+            // End it now, after confirming.
+            click_enabled(tab, "#end-sale");
+            click_enabled(tab, "#end-sale-confirm");
+            wait_until(tab, "the sale ended", |t| {
+                attr(t, "#admin-sale", "data-state").as_deref() == Some("ended_early")
+            });
+            assert_eq!(count(tab, "#end-sale"), 0, "nothing left to end");
+            let ended: AdminSale = cx.block(cx.app.get_json(&format!("/api/admin/sales/{id}"), Some(&admin)));
+            assert_eq!(ended.sale.state, SaleState::EndedEarly);
         },
     )
     .await;

@@ -32,6 +32,10 @@ pub struct Cart {
     pub ready: bool,
     /// The customer's store-credit balance, usable at checkout.
     pub credit_balance_cents: i64,
+    /// The customer's flash-sale reservations still held, each paid on its own through
+    /// checkout (`reservation_id`) at its locked price before it expires.
+    #[serde(default)]
+    pub reservations: Vec<crate::FlashReservation>,
 }
 
 /// One line of the cart.
@@ -105,6 +109,12 @@ pub struct CheckoutRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(nullable = false, minimum = 0, maximum = 10000000000i64))]
     pub use_credit_cents: Option<i64>,
+    /// Pay this flash-sale reservation (the caller's, still held) instead of the cart: the
+    /// order holds its units at the price locked when it was reserved, and the cart is left
+    /// alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false, minimum = 1))]
+    pub reservation_id: Option<i64>,
 }
 
 // ---------------------------------------------------------------- orders
@@ -359,6 +369,10 @@ pub struct ReconciliationReport {
     pub credit_discrepancies: Vec<UserId>,
     /// Products whose stock disagrees with their ledger.
     pub stock_discrepancies: Vec<ProductId>,
+    /// Flash sales with an item whose sold or reserved count disagrees with its
+    /// reservations, or that sold or holds more than it was allocated.
+    #[serde(default)]
+    pub sale_discrepancies: Vec<i64>,
     /// When checked (UTC).
     pub checked_at: DateTime<Utc>,
 }

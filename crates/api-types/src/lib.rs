@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 
 mod checkout;
 pub use checkout::*;
+mod flash;
+pub use flash::*;
 
 pub use retail_domain::account::Role;
 pub use retail_domain::{Currency, ProductId, UserId};
@@ -230,6 +232,10 @@ pub struct Product {
     pub created_at: DateTime<Utc>,
     /// Last changed (UTC).
     pub updated_at: DateTime<Utc>,
+    /// The live flash sale this product is in, if any: its price applies to units reserved on
+    /// the sale page (`price_cents` stays the regular price, which the cart charges).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sale: Option<ProductSale>,
 }
 
 /// One page of products.

@@ -154,7 +154,7 @@ impl Role {
         use Permission::*;
         match (self, p) {
             (Role::Admin, _) => true,
-            (_, ManageCatalog | ManageUsers | ViewAudit) => false,
+            (_, ManageCatalog | ManageUsers | ViewAudit | ManageSales) => false,
             (_, ViewStockLedger) => self.is_staff(),
             (_, ManageOrders) => matches!(self, Role::Support | Role::Warehouse),
             (_, ViewOrders) => matches!(self, Role::Support | Role::Warehouse | Role::Finance),
@@ -188,11 +188,13 @@ pub enum Permission {
     GrantCredit,
     /// Run the payments reconciliation and see payments.
     Reconcile,
+    /// Schedule, edit and end flash sales, and watch them live.
+    ManageSales,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 8] = [
+    pub const ALL: [Permission; 9] = [
         Permission::ManageCatalog,
         Permission::ManageUsers,
         Permission::ViewAudit,
@@ -201,6 +203,7 @@ impl Permission {
         Permission::ViewOrders,
         Permission::GrantCredit,
         Permission::Reconcile,
+        Permission::ManageSales,
     ];
 }
 
@@ -312,6 +315,7 @@ mod tests {
             (Role::Finance, GrantCredit),
             (Role::Admin, Reconcile),
             (Role::Finance, Reconcile),
+            (Role::Admin, ManageSales),
         ];
         for r in Role::ALL {
             for p in Permission::ALL {

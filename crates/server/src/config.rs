@@ -41,6 +41,8 @@ pub struct Settings {
     pub payments: PaymentSettings,
     /// Checkout: the shop's name on receipts, store-credit currency, repeated keys.
     pub checkout: CheckoutSettings,
+    /// Flash sales: hold time, the per-customer purchase limit, caches.
+    pub flash: FlashSettings,
 }
 
 impl Default for Settings {
@@ -60,6 +62,7 @@ impl Default for Settings {
             idempotency: IdempotencySettings::default(),
             payments: PaymentSettings::default(),
             checkout: CheckoutSettings::default(),
+            flash: FlashSettings::default(),
         }
     }
 }
@@ -112,11 +115,20 @@ pub struct DbSettings {
     /// Niceness of the writer thread (Linux; 0 leaves it alone). A little above the request
     /// threads' 0, so under CPU contention catalog reads keep their share while a sale writes.
     pub writer_nice: i32,
+    /// Callers that may wait for a connection of one pool (and writes for the writer); more
+    /// get 503 at once. A stampede of buyers waits here, in memory, for a few milliseconds.
+    pub max_waiting: usize,
 }
 
 impl Default for DbSettings {
     fn default() -> Self {
-        Self { read_connections: 8, busy_timeout_ms: 5000, search_connections: 4, writer_nice: 2 }
+        Self {
+            read_connections: 8,
+            busy_timeout_ms: 5000,
+            search_connections: 4,
+            writer_nice: 2,
+            max_waiting: 4096,
+        }
     }
 }
 
@@ -421,6 +433,26 @@ mod tests {
             (&s.checkout.shop_name, &s.checkout.credit_currency, s.checkout.claim_wait_ms),
             (&d.checkout.shop_name, &d.checkout.credit_currency, d.checkout.claim_wait_ms)
         );
+        let (f, g) = (&s.flash, &d.flash);
+        assert_eq!(
+            (
+                f.hold_ttl_secs,
+                f.purchase_burst,
+                f.purchase_refill_ms,
+                f.sold_out_memo_ms,
+                f.listing_ttl_ms,
+                f.sweep_every_secs
+            ),
+            (
+                g.hold_ttl_secs,
+                g.purchase_burst,
+                g.purchase_refill_ms,
+                g.sold_out_memo_ms,
+                g.listing_ttl_ms,
+                g.sweep_every_secs
+            )
+        );
+        assert_eq!((s.db.writer_nice, s.db.max_waiting), (d.db.writer_nice, d.db.max_waiting));
         assert!(s.auth.jwt_secret.is_none());
         assert_eq!(s.log.format, d.log.format);
         assert_eq!(s.trusted_proxies, d.trusted_proxies);
@@ -466,6 +498,47 @@ pub struct CheckoutSettings {
 impl Default for CheckoutSettings {
     fn default() -> Self {
         Self { shop_name: "Retail demo shop".into(), credit_currency: "EUR".into(), claim_wait_ms: 10_000 }
+    }
+}
+
+/// Flash-sale settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct FlashSettings {
+    /// How long a reservation holds its units before it must be paid, in seconds.
+    pub hold_ttl_secs: u64,
+    /// Reservation requests (reserve, cancel) one customer may make in a burst...
+    pub purchase_burst: u32,
+    /// ...and how often one more is allowed, in milliseconds (5 a minute by default).
+    pub purchase_refill_ms: u64,
+    /// How long this process answers "sold out" for a sale item from memory before it asks
+    /// the database again (units come back when holds expire or are cancelled elsewhere).
+    pub sold_out_memo_ms: u64,
+    /// How long a page of `GET /api/flash/sales` is served from memory; any change made
+    /// through this process drops it at once.
+    pub listing_ttl_ms: u64,
+    /// How often the server itself expires lapsed holds and settles sales that are over, in
+    /// seconds (0: leave it to `retail worker`). Both may run: each change is conditional.
+    pub sweep_every_secs: u64,
+}
+
+impl Default for FlashSettings {
+    fn default() -> Self {
+        Self {
+            hold_ttl_secs: 600,
+            purchase_burst: 5,
+            purchase_refill_ms: 12_000,
+            sold_out_memo_ms: 1000,
+            listing_ttl_ms: 1000,
+            sweep_every_secs: 15,
+        }
+    }
+}
+
+impl FlashSettings {
+    /// The hold time.
+    pub fn hold_ttl(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.hold_ttl_secs.max(1))
     }
 }
 

@@ -169,7 +169,7 @@ fn main() -> ExitCode {
 fn print_openapi(settings: &Settings) -> ExitCode {
     let doc = Metrics::new()
         .map_err(|e| e.to_string())
-        .and_then(|m| Limiters::new(&settings.limits, &m))
+        .and_then(|m| Limiters::new(&settings.limits, &settings.flash, &m))
         .and_then(|l| openapi::document_json(&l).map_err(|e| e.to_string()));
     match doc {
         Ok(json) => {
@@ -199,12 +199,14 @@ async fn run(command: Command, settings: Settings) -> Result<(), String> {
                     .await
                     .map_err(|e| format!("{e:?}"))?;
                 println!(
-                    "sessions purged: {}, stock discrepancies: {}, idempotency keys purged: {}, payments voided: {}, orders abandoned: {}, reconciliation mismatches: {}",
+                    "sessions purged: {}, stock discrepancies: {}, idempotency keys purged: {}, payments voided: {}, orders abandoned: {}, holds expired: {}, sales settled: {}, reconciliation mismatches: {}",
                     r.sessions_purged,
                     r.stock_discrepancies,
                     r.idempotency_keys_purged,
                     r.payments_voided,
                     r.orders_abandoned,
+                    r.holds_expired,
+                    r.sales_settled,
                     r.reconciliation_mismatches
                 );
             } else {
@@ -222,10 +224,11 @@ async fn run(command: Command, settings: Settings) -> Result<(), String> {
             let db = open_database(&settings).map_err(|e| e.to_string())?;
             let r = seed::run(&db).await.map_err(|e| format!("{e:?}"))?;
             println!(
-                "seed: {} account(s), {} product(s) and {} demo order(s) created ({} products defined)",
+                "seed: {} account(s), {} product(s), {} demo order(s) and {} demo sale(s) created ({} products defined)",
                 r.accounts_created,
                 r.products_created,
                 r.orders_created,
+                r.sales_created,
                 seed::product_count()
             );
             println!("demo accounts (change or remove them before going live):");

@@ -136,6 +136,8 @@ pub struct SeedReport {
     pub products_created: usize,
     /// Demo orders created now.
     pub orders_created: usize,
+    /// Demo flash sales created now.
+    pub sales_created: usize,
 }
 
 /// Creates whatever demo data is missing.
@@ -258,6 +260,7 @@ pub async fn run(db: &Db) -> Result<SeedReport, ServiceError> {
         })
         .await?;
     report.orders_created = crate::seed_orders::run(db).await?;
+    report.sales_created = crate::seed_sales::run(db).await?;
     Ok(report)
 }
 

@@ -71,6 +71,26 @@ pub fn prepare_data_dir(settings: &Settings) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Expires lapsed flash-sale holds and settles sales that are over, every `every_secs`
+/// (the worker does the same; a server started alone by `make run` still keeps sales exact).
+fn spawn_flash_sweep(db: Db, every_secs: u64) {
+    if every_secs == 0 {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(every_secs));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match db.write(|c| crate::service::sales::sweep_in(c, chrono::Utc::now())).await {
+                Ok((0, 0)) => {}
+                Ok((expired, settled)) => tracing::info!(expired, settled, "flash sweep"),
+                Err(e) => tracing::warn!(error = %e, "flash sweep failed; the next one retries"),
+            }
+        }
+    });
+}
+
 /// Opens the database under the data directory and applies pending migrations.
 pub fn open_database(settings: &Settings) -> Result<Db, StartupError> {
     prepare_data_dir(settings)?;
@@ -81,6 +101,7 @@ pub fn open_database(settings: &Settings) -> Result<Db, StartupError> {
             busy_timeout: std::time::Duration::from_millis(settings.db.busy_timeout_ms),
             search_connections: settings.db.search_connections,
             writer_nice: settings.db.writer_nice,
+            max_waiting: settings.db.max_waiting.max(1),
             ..DbOptions::default()
         },
     )?;
@@ -112,7 +133,8 @@ impl Application {
         let secret = load_or_create_secret(settings.auth.jwt_secret.as_ref(), &settings.data_dir)?;
         let tokens = TokenKeys::new(&secret, &settings.auth).map_err(StartupError::Config)?;
         let metrics = Metrics::new().map_err(|e| StartupError::Config(e.to_string()))?;
-        let limiters = Limiters::new(&settings.limits, &metrics).map_err(StartupError::Config)?;
+        let limiters =
+            Limiters::new(&settings.limits, &settings.flash, &metrics).map_err(StartupError::Config)?;
         let spec = openapi::document(&limiters);
         let spa = SpaIndex::load(&settings.dist_dir);
         if spa.is_none() {
@@ -141,9 +163,14 @@ impl Application {
             })),
             hasher: crate::hashing::PasswordHasherPool::from_settings(&settings.hashing)?,
             payments: crate::payments::Payments::from_settings(&settings.payments, metrics.payments.clone()),
+            flash: Arc::new(crate::state::FlashMemory::new(
+                std::time::Duration::from_millis(settings.flash.sold_out_memo_ms),
+                std::time::Duration::from_millis(settings.flash.listing_ttl_ms),
+            )),
             settings: settings.clone(),
         }
         .into_data();
+        spawn_flash_sweep(state.db.clone(), settings.flash.sweep_every_secs);
 
         let body_limit = settings.limits.max_body_bytes;
         let dist = settings.dist_dir.clone();

@@ -32,6 +32,77 @@ pub struct AppState {
     pub hasher: crate::hashing::PasswordHasherPool,
     /// The payment gateway behind timeouts, retries and the circuit breaker.
     pub payments: crate::payments::Payments,
+    /// Flash sales: the sold-out board and the listing cache.
+    pub flash: Arc<FlashMemory>,
+}
+
+/// What this process remembers about flash sales, so that a stampede on a sold-out item is
+/// answered without the database: the items it saw sold out (for `sold_out_memo`), and the
+/// serialised pages of the public listing (for `listing_ttl`, dropped on any change made
+/// here). Per-process state behind a few calls, which a shared store could implement.
+pub struct FlashMemory {
+    sold_out_memo: Duration,
+    sold_out: Mutex<HashMap<(i64, i64), Instant>>,
+    listing_ttl: Duration,
+    listing: Mutex<HashMap<(u32, u32), Arc<CachedPage>>>,
+}
+
+impl FlashMemory {
+    /// Empty, with these lifetimes.
+    pub fn new(sold_out_memo: Duration, listing_ttl: Duration) -> Self {
+        Self { sold_out_memo, sold_out: Mutex::default(), listing_ttl, listing: Mutex::default() }
+    }
+
+    /// Whether the item was seen sold out less than `sold_out_memo` ago.
+    pub fn is_sold_out(&self, sale: i64, product: i64) -> bool {
+        let Ok(m) = self.sold_out.lock() else { return false };
+        m.get(&(sale, product)).is_some_and(|at| at.elapsed() < self.sold_out_memo)
+    }
+
+    /// Remembers the item as sold out (now).
+    pub fn mark_sold_out(&self, sale: i64, product: i64) {
+        if let Ok(mut m) = self.sold_out.lock() {
+            if m.len() > 10_000 {
+                let memo = self.sold_out_memo;
+                m.retain(|_, at| at.elapsed() < memo);
+            }
+            m.insert((sale, product), Instant::now());
+        }
+    }
+
+    /// Forgets that the item was sold out (units came back through this process).
+    pub fn units_returned(&self, sale: i64, product: i64) {
+        if let Ok(mut m) = self.sold_out.lock() {
+            m.remove(&(sale, product));
+        }
+    }
+
+    /// A listing page if it is younger than `listing_ttl`.
+    pub fn listing(&self, page: u32, per_page: u32) -> Option<Arc<CachedPage>> {
+        let m = self.listing.lock().ok()?;
+        m.get(&(page, per_page)).filter(|p| p.built_at.elapsed() < self.listing_ttl).cloned()
+    }
+
+    /// Keeps a listing page.
+    pub fn keep_listing(&self, page: u32, per_page: u32, p: CachedPage) -> Arc<CachedPage> {
+        let p = Arc::new(p);
+        if let Ok(mut m) = self.listing.lock()
+            && !self.listing_ttl.is_zero()
+        {
+            if m.len() > 1000 {
+                m.clear();
+            }
+            m.insert((page, per_page), p.clone());
+        }
+        p
+    }
+
+    /// Drops every listing page (a sale changed).
+    pub fn sales_changed(&self) {
+        if let Ok(mut m) = self.listing.lock() {
+            m.clear();
+        }
+    }
 }
 
 /// Failed logins per (account, client address): a GCRA bucket of `burst` failures that
@@ -511,5 +582,38 @@ mod tests {
         assert!(l.check(&k).is_ok(), "the bucket refills");
         l.prune();
         assert!(l.entries.lock().unwrap().is_empty());
+    }
+}
+
+#[cfg(test)]
+mod flash_memory_tests {
+    use super::*;
+
+    #[test]
+    fn sold_out_is_remembered_for_its_memo_and_forgotten_when_units_return() {
+        let m = FlashMemory::new(Duration::from_millis(50), Duration::from_secs(1));
+        assert!(!m.is_sold_out(1, 2));
+        m.mark_sold_out(1, 2);
+        assert!(m.is_sold_out(1, 2));
+        assert!(!m.is_sold_out(1, 3) && !m.is_sold_out(2, 2), "per sale item");
+        m.units_returned(1, 2);
+        assert!(!m.is_sold_out(1, 2));
+        m.mark_sold_out(1, 2);
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(!m.is_sold_out(1, 2), "the memo lapses: the database is asked again");
+    }
+
+    #[test]
+    fn listing_pages_live_for_their_ttl_and_any_change_drops_them() {
+        let m = FlashMemory::new(Duration::from_secs(1), Duration::from_secs(60));
+        assert!(m.listing(1, 20).is_none());
+        m.keep_listing(1, 20, CachedPage::new("e".into(), Bytes::from_static(b"[]"), Instant::now()));
+        assert_eq!(m.listing(1, 20).map(|p| p.etag.clone()).as_deref(), Some("e"));
+        assert!(m.listing(2, 20).is_none());
+        m.sales_changed();
+        assert!(m.listing(1, 20).is_none());
+        let none = FlashMemory::new(Duration::from_secs(1), Duration::ZERO);
+        none.keep_listing(1, 20, CachedPage::new("e".into(), Bytes::new(), Instant::now()));
+        assert!(none.listing(1, 20).is_none(), "a TTL of zero keeps nothing");
     }
 }

@@ -27,6 +27,10 @@ pub struct PassReport {
     /// Orders left pending payment (a crash between writing the order and capturing)
     /// cancelled: stock back, credit back, authorisation voided.
     pub orders_abandoned: usize,
+    /// Flash-sale holds that lapsed unpaid, expired (their units back).
+    pub holds_expired: usize,
+    /// Flash sales over whose unsold units went back to stock.
+    pub sales_settled: usize,
     /// Findings of the reconciliation of payments, orders, store credit and stock (0: the
     /// books agree).
     pub reconciliation_mismatches: usize,
@@ -101,6 +105,7 @@ pub async fn run_once_with(
         .await?;
     let payments_voided = void_abandoned_payments(db, gateway, abandoned).await?;
     let orders_abandoned = cancel_abandoned_orders(db, gateway, abandoned).await?;
+    let (holds_expired, sales_settled) = db.write(move |c| crate::service::sales::sweep_in(c, now)).await?;
     let report = db.read(crate::service::credit::reconcile_on).await?;
     let bad = report.stock_discrepancies.len();
     for id in &report.stock_discrepancies {
@@ -125,7 +130,11 @@ pub async fn run_once_with(
             "reconciliation: captured total differs from the paid orders' card total"
         );
     }
-    let reconciliation_mismatches = report.captures_without_order.len()
+    for id in &report.sale_discrepancies {
+        tracing::error!(sale_id = %id, "reconciliation: flash-sale counters differ from the reservations");
+    }
+    let reconciliation_mismatches = report.sale_discrepancies.len()
+        + report.captures_without_order.len()
         + report.paid_orders_without_capture.len()
         + report.amount_mismatches.len()
         + report.credit_discrepancies.len()
@@ -137,6 +146,8 @@ pub async fn run_once_with(
         idempotency_keys_purged,
         payments_voided,
         orders_abandoned,
+        holds_expired,
+        sales_settled,
         reconciliation_mismatches,
     })
 }
@@ -271,7 +282,7 @@ pub async fn run(db: Db, gateway: Payments, jobs: Housekeeping, every: Duration)
         tokio::select! {
             _ = tick.tick() => match run_once_with(&db, &gateway, &jobs, Utc::now()).await {
                 Ok(r) => {
-                    tracing::info!(sessions_purged = r.sessions_purged, stock_discrepancies = r.stock_discrepancies, idempotency_keys_purged = r.idempotency_keys_purged, payments_voided = r.payments_voided, orders_abandoned = r.orders_abandoned, reconciliation_mismatches = r.reconciliation_mismatches, "worker pass done");
+                    tracing::info!(sessions_purged = r.sessions_purged, stock_discrepancies = r.stock_discrepancies, idempotency_keys_purged = r.idempotency_keys_purged, payments_voided = r.payments_voided, orders_abandoned = r.orders_abandoned, holds_expired = r.holds_expired, sales_settled = r.sales_settled, reconciliation_mismatches = r.reconciliation_mismatches, "worker pass done");
                     beat();
                 }
                 Err(e) => tracing::error!(error = ?e, "worker pass failed"),

@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use crate::schema::{
-    audit_log, cart_lines, idempotency_keys, order_lines, orders, payments, products, sessions,
-    stock_movements, store_credit_entries, users,
+    audit_log, cart_lines, idempotency_keys, order_lines, orders, payments, products, sale_items,
+    sale_reservations, sales, sessions, stock_movements, store_credit_entries, users,
 };
 
 /// A row of `users`.
@@ -196,4 +196,53 @@ pub struct CreditEntryRow {
     pub order_id: Option<i64>,
     pub idempotency_key: String,
     pub created_at: DateTime<Utc>,
+}
+
+/// A row of `sales`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = sales, check_for_backend(diesel::sqlite::Sqlite))]
+pub struct SaleRow {
+    pub id: i64,
+    pub name: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub ended_early_at: Option<DateTime<Utc>>,
+    pub per_customer_cap: i64,
+    pub settled_at: Option<DateTime<Utc>>,
+    pub version: i64,
+    pub created_by: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A row of `sale_items`: one product of a sale and its allocation counters.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = sale_items, check_for_backend(diesel::sqlite::Sqlite))]
+pub struct SaleItemRow {
+    pub sale_id: i64,
+    pub product_id: i64,
+    pub position: i64,
+    pub discount_kind: String,
+    pub discount_value: i64,
+    pub allocated: i64,
+    pub sold: i64,
+    pub reserved: i64,
+}
+
+/// A row of `sale_reservations`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = sale_reservations, check_for_backend(diesel::sqlite::Sqlite))]
+pub struct ReservationRow {
+    pub id: i64,
+    pub sale_id: i64,
+    pub product_id: i64,
+    pub user_id: i64,
+    pub units: i64,
+    pub unit_price_cents: i64,
+    pub currency: String,
+    pub state: String,
+    pub expires_at: DateTime<Utc>,
+    pub order_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }

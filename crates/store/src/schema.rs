@@ -175,6 +175,52 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sales (id) {
+        id -> BigInt,
+        name -> Text,
+        starts_at -> TimestamptzSqlite,
+        ends_at -> TimestamptzSqlite,
+        ended_early_at -> Nullable<TimestamptzSqlite>,
+        per_customer_cap -> BigInt,
+        settled_at -> Nullable<TimestamptzSqlite>,
+        version -> BigInt,
+        created_by -> Nullable<BigInt>,
+        created_at -> TimestamptzSqlite,
+        updated_at -> TimestamptzSqlite,
+    }
+}
+
+diesel::table! {
+    sale_items (sale_id, product_id) {
+        sale_id -> BigInt,
+        product_id -> BigInt,
+        position -> BigInt,
+        discount_kind -> Text,
+        discount_value -> BigInt,
+        allocated -> BigInt,
+        sold -> BigInt,
+        reserved -> BigInt,
+    }
+}
+
+diesel::table! {
+    sale_reservations (id) {
+        id -> BigInt,
+        sale_id -> BigInt,
+        product_id -> BigInt,
+        user_id -> BigInt,
+        units -> BigInt,
+        unit_price_cents -> BigInt,
+        currency -> Text,
+        state -> Text,
+        expires_at -> TimestamptzSqlite,
+        order_id -> Nullable<BigInt>,
+        created_at -> TimestamptzSqlite,
+        updated_at -> TimestamptzSqlite,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(retired_refresh_tokens -> sessions (session_id));
 diesel::joinable!(stock_movements -> products (product_id));
@@ -182,6 +228,10 @@ diesel::joinable!(cart_lines -> products (product_id));
 diesel::joinable!(cart_lines -> users (user_id));
 diesel::joinable!(orders -> users (user_id));
 diesel::joinable!(order_lines -> orders (order_id));
+diesel::joinable!(sale_items -> sales (sale_id));
+diesel::joinable!(sale_items -> products (product_id));
+diesel::joinable!(sale_reservations -> sales (sale_id));
+diesel::joinable!(sale_reservations -> products (product_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     sessions,
@@ -195,5 +245,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     orders,
     order_lines,
     payments,
-    store_credit_entries
+    store_credit_entries,
+    sales,
+    sale_items,
+    sale_reservations
 );

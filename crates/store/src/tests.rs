@@ -52,6 +52,9 @@ async fn schema_matches_migrations() {
         schema::order_lines::table.select(crate::models::OrderLineRow::as_select()).load(c)?;
         schema::payments::table.select(crate::models::PaymentRow::as_select()).load(c)?;
         schema::store_credit_entries::table.select(crate::models::CreditEntryRow::as_select()).load(c)?;
+        schema::sales::table.select(crate::models::SaleRow::as_select()).load(c)?;
+        schema::sale_items::table.select(crate::models::SaleItemRow::as_select()).load(c)?;
+        schema::sale_reservations::table.select(crate::models::ReservationRow::as_select()).load(c)?;
         products::catalog_version(c)?;
         Ok::<_, StoreError>(())
     })
@@ -683,4 +686,47 @@ async fn the_writer_thread_runs_at_the_configured_niceness() {
     db.write(|c| diesel::sql_query("SELECT 1").execute(c).map_err(StoreError::from)).await.unwrap();
     let nices = nice_of_threads("db-writer");
     assert!(nices.contains(&7), "db-writer threads at {nices:?}");
+}
+
+#[tokio::test]
+async fn sale_counters_never_pass_the_allocation() {
+    use crate::repo::sales;
+    let (_d, db) = open();
+    let now = chrono::Utc::now();
+    db.write(move |c| {
+        let p = products::insert(c, &product("S-1", "Sale item", "test", 100), now)?;
+        let s = sales::insert(
+            c,
+            &sales::NewSale {
+                name: "t",
+                starts_at: now,
+                ends_at: now + chrono::Duration::hours(1),
+                per_customer_cap: 1,
+                created_by: None,
+            },
+            now,
+        )?;
+        sales::insert_items(
+            c,
+            s.id,
+            &[sales::NewItem {
+                product_id: p.id,
+                position: 0,
+                discount_kind: "percent_off",
+                discount_value: 10,
+                allocated: 3,
+            }],
+        )?;
+        assert!(sales::adjust_item(c, s.id, p.id, 0, 0, 2)?);
+        assert!(!sales::adjust_item(c, s.id, p.id, 0, 0, 2)?, "2 + 2 > 3");
+        assert!(sales::adjust_item(c, s.id, p.id, 0, 1, -1)?);
+        assert!(!sales::adjust_item(c, s.id, p.id, 0, 0, -2)?, "reserved below 0");
+        assert!(!sales::adjust_item(c, s.id, p.id, -2, 0, 0)?, "allocation below sold + reserved");
+        let i = sales::item(c, s.id, p.id)?.unwrap();
+        assert_eq!((i.allocated, i.sold, i.reserved), (3, 1, 1));
+        assert!(sales::counter_discrepancies(c)?.contains(&(s.id, p.id)), "counters without reservations");
+        Ok::<_, StoreError>(())
+    })
+    .await
+    .unwrap();
 }

@@ -5,8 +5,9 @@ use super::AppLink;
 use crate::hooks::{use_cart, use_session};
 use crate::routes::Route;
 
-/// Brand, and either log-in/register links or the signed-in user's links (cart with its
-/// badge, orders, store credit, staff and admin pages), who is logged in and a log-out button.
+/// Brand, the flash sales, and either log-in/register links or the signed-in user's links (cart
+/// with its badge, orders, store credit, staff and admin pages), who is logged in and a log-out
+/// button.
 #[component]
 pub fn Header() -> Html {
     let session = use_session();
@@ -27,6 +28,7 @@ pub fn Header() -> Html {
             <div class="container header-row">
                 <AppLink id="brand" classes="brand" to={Route::Catalog}>{ "retail" }</AppLink>
                 <nav class="site-nav" aria-label="Account">
+                    <AppLink id="nav-flash" classes="flash-link" to={Route::FlashSales}>{ "Flash sales" }</AppLink>
                     if let Some(user) = session.user() {
                         <AppLink id="nav-cart" classes="cart-link" to={Route::Cart}>
                             { "Cart" }

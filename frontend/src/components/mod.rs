@@ -2,6 +2,7 @@
 
 mod add_to_cart;
 mod cart_provider;
+mod flash_bits;
 mod header;
 mod link;
 mod order_bits;
@@ -13,11 +14,14 @@ mod status;
 
 pub use add_to_cart::AddToCart;
 pub use cart_provider::CartProvider;
+pub use flash_bits::{
+    ReservationCard, SaleClockView, SaleStateTag, discount_label, percent_of, units_left_label,
+};
 pub use header::Header;
 pub use link::AppLink;
 pub use order_bits::{MoneyRow, StateTag, Thumb};
 pub use pager::{Pager, past_end};
-pub use product_card::{ProductCard, StockBadge};
+pub use product_card::{ProductCard, SaleBadge, StockBadge};
 pub use select::Select;
 pub use session_provider::SessionProvider;
 pub use status::{ErrorBox, FieldErrors, Loading};

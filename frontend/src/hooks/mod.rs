@@ -1,13 +1,17 @@
-//! Hooks: the session and cart contexts, data loading, settled select choices, the document
-//! title.
+//! Hooks: the session and cart contexts, data loading (once, or polled), settled select
+//! choices, the local clock, the document title.
 
 mod use_cart;
 mod use_load;
+mod use_now;
+mod use_polled;
 mod use_session;
 mod use_settled;
 
 pub use use_cart::{CartAction, CartContext, CartView, use_cart};
 pub use use_load::{Edit, Load, use_load};
+pub use use_now::use_now;
+pub use use_polled::use_polled;
 pub use use_session::{Session, SessionAction, SessionState, use_session};
 pub use use_settled::use_settled;
 

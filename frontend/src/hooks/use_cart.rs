@@ -106,6 +106,7 @@ mod tests {
             currency: None,
             ready: false,
             credit_balance_cents: 0,
+            reservations: Vec::new(),
         }
     }
 

@@ -3,7 +3,8 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use super::bind_input;
-use crate::components::{AppLink, ErrorBox, Loading, MoneyRow, Thumb};
+use crate::clock::now_ms;
+use crate::components::{AppLink, ErrorBox, Loading, MoneyRow, ReservationCard, Thumb};
 use crate::format::{count_items, format_money};
 use crate::hooks::{CartView, use_cart, use_session, use_title};
 use crate::routes::Route;
@@ -88,8 +89,8 @@ fn sent_back_for_review(query_str: &str) -> bool {
         .any(|(k, v)| k == "review" && v == "1")
 }
 
-/// `/cart`: lines with quantity steppers and fixes for what changed, the subtotal, store
-/// credit and the way to checkout.
+/// `/cart`: flash-sale reservations still held (each paid on its own), lines with quantity
+/// steppers and fixes for what changed, the subtotal, store credit and the way to checkout.
 #[component]
 pub fn CartPage() -> Html {
     use_title("Cart");
@@ -125,6 +126,9 @@ pub fn CartPage() -> Html {
             });
         })
     };
+    // Held flash-sale reservations, and when they were read (their countdowns count from then).
+    let reservations = cart_ctx.cart().map(|c| c.reservations.clone()).unwrap_or_default();
+    let held_at = *use_memo(reservations.clone(), |_| now_ms());
     let on_checkout = Callback::from(move |_: MouseEvent| {
         if let Some(nav) = &navigator {
             nav.push(&Route::Checkout);
@@ -208,6 +212,19 @@ pub fn CartPage() -> Html {
                 <div id="cart-error" class="alert alert-error" role="alert" data-testid="error-message">
                     <p class="error-detail">{ e.detail() }</p>
                 </div>
+            }
+            if !reservations.is_empty() {
+                <section id="cart-reservations" class="flash-reservations" aria-label="Flash-sale reservations">
+                    <h2>{ "Flash-sale reservations" }</h2>
+                    <p class="hint">
+                        { "Units held for you at the sale price. Each is paid on its own, before its hold \
+                           runs out; the cart's checkout does not include them." }
+                    </p>
+                    { for reservations.iter().map(|r| html! {
+                        <ReservationCard key={r.id} reservation={r.clone()} at_ms={held_at} pay_label="Pay"
+                            sale_link=true />
+                    }) }
+                </section>
             }
             { body }
         </section>

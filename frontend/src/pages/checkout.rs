@@ -223,6 +223,7 @@ fn CheckoutForm(props: &CheckoutFormProps) -> Html {
     let request = tender.as_ref().ok().map(|s| CheckoutRequest {
         card_token: (s.card > 0).then(|| (*card).clone()),
         use_credit_cents: Some(s.credit),
+        reservation_id: None,
     });
 
     let on_pay = {
@@ -448,6 +449,7 @@ mod tests {
         let req = |card: &str, credit: i64| CheckoutRequest {
             card_token: Some(card.to_owned()),
             use_credit_cents: Some(credit),
+            reservation_id: None,
         };
         let cart = vec![(1, 2, 500)];
         let first = Attempt::next(None, &(req("tok_visa", 0), cart.clone()), || "a".to_owned());

@@ -1,28 +1,34 @@
 //! One component per route.
 
 mod admin_products;
+mod admin_sales;
 mod admin_users;
 mod cart;
 mod catalog;
 mod checkout;
 mod credit;
+mod flash;
 mod login;
 mod not_found;
 mod orders;
+mod pay_reservation;
 mod product;
 mod receipt;
 mod register;
 mod staff_orders;
 
 pub use admin_products::AdminProductsPage;
+pub use admin_sales::{AdminSalePage, AdminSalesPage};
 pub use admin_users::AdminUsersPage;
 pub use cart::CartPage;
 pub use catalog::CatalogPage;
 pub use checkout::CheckoutPage;
 pub use credit::CreditPage;
+pub use flash::{FlashSalePage, FlashSalesPage};
 pub use login::LoginPage;
 pub use not_found::NotFoundPage;
 pub use orders::{OrderPage, OrdersPage};
+pub use pay_reservation::PayReservationPage;
 pub use product::ProductPage;
 pub use receipt::ReceiptPage;
 pub use register::RegisterPage;
@@ -98,12 +104,18 @@ pub fn AdminNav() -> Html {
     let route = yew_router::hooks::use_route::<Route>();
     let class =
         |r: Route| if route.as_ref() == Some(&r) { classes!("tab", "active") } else { classes!("tab") };
+    let sales_class = if matches!(route, Some(Route::AdminSales | Route::AdminSale { .. })) {
+        classes!("tab", "active")
+    } else {
+        classes!("tab")
+    };
     html! {
         <nav class="admin-nav" aria-label="Administration">
             <AppLink id="admin-nav-products" classes={class(Route::AdminProducts)} to={Route::AdminProducts}>
                 { "Products" }
             </AppLink>
             <AppLink id="admin-nav-users" classes={class(Route::AdminUsers)} to={Route::AdminUsers}>{ "Users" }</AppLink>
+            <AppLink id="admin-nav-sales" classes={sales_class} to={Route::AdminSales}>{ "Flash sales" }</AppLink>
         </nav>
     }
 }

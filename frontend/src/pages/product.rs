@@ -1,8 +1,8 @@
 use retail_api_types::ProductId;
 use yew::prelude::*;
 
-use crate::components::{AddToCart, AppLink, ErrorBox, Loading, StockBadge};
-use crate::format::format_money;
+use crate::components::{AddToCart, AppLink, ErrorBox, Loading, SaleBadge, StockBadge};
+use crate::format::{format_money, format_when};
 use crate::hooks::{Load, use_load, use_session, use_title};
 use crate::routes::Route;
 use crate::services::catalog;
@@ -49,6 +49,15 @@ pub fn ProductPage(props: &ProductPageProps) -> Html {
                         <span id="product-price" class="product-price">{ format_money(p.price_cents, p.currency) }</span>
                         <StockBadge id="product-stock" stock={p.stock} />
                     </p>
+                    if let Some(sale) = &p.sale {
+                        <div id="product-sale" class="product-sale" data-sale-id={sale.sale_id.to_string()}>
+                            <SaleBadge id="product-sale-link" sale={sale.clone()} currency={p.currency} />
+                            <p class="hint">
+                                { format!("Until {}. Reserve units on the sale page to get this price; \
+                                           the cart charges the regular price.", format_when(&sale.ends_at)) }
+                            </p>
+                        </div>
+                    }
                     <AddToCart id="product-add-to-cart" product_id={p.id} name={p.name.clone()}
                         disabled={p.stock <= 0 || !p.active} />
                     <p id="product-description" class="description">

@@ -49,7 +49,7 @@ pub enum ApiError {
         /// The problem document.
         problem: Box<Problem>,
         /// Seconds from the `Retry-After` header (503 with the payment breaker open, 429), if
-        /// the server sent a number.
+        /// the server sent one (a number, or a date counted from now).
         retry_after_secs: Option<u32>,
     },
     /// No answer at all: offline, server down, request blocked.
@@ -190,7 +190,10 @@ where
         serde_json::from_str(json)
             .map_err(|e| ApiError::Unexpected(format!("unreadable answer from {path}: {e}")))
     } else {
-        let retry_after_secs = resp.headers().get("retry-after").and_then(|v| v.trim().parse().ok());
+        let retry_after_secs = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| crate::clock::parse_retry_after(&v, crate::clock::now_utc()));
         Err(ApiError::Problem { problem: Box::new(problem_of(resp).await), retry_after_secs })
     }
 }

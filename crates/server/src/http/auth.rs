@@ -40,7 +40,7 @@ impl AuthUser {
     }
 }
 
-fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+pub(crate) fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     let Some(v) = req.headers().get(header::AUTHORIZATION) else { return Ok(None) };
     let v = v.to_str().map_err(|_| ApiError::Unauthorized("malformed Authorization header"))?;
     match v.split_once(' ') {

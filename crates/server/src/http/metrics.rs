@@ -26,6 +26,9 @@ pub struct Metrics {
     pub rate_limited: IntCounterVec,
     /// Product-list answers by how they were served (`cache`, `db`, `not_modified`).
     pub product_list: IntCounterVec,
+    /// Flash-sale reservation attempts by outcome (`reserved`, `sold_out_memory`, or the 409
+    /// code: `sold_out`, `cap_reached`, `only_left`, `over_cap`, `sale_not_live`).
+    pub flash_reservations: IntCounterVec,
     /// Payment gateway calls and the circuit breaker around them.
     pub payments: PaymentMetrics,
 }
@@ -105,6 +108,10 @@ impl Metrics {
             Opts::new("product_list_responses_total", "Product list answers by source"),
             &["source"],
         )?;
+        let flash_reservations = IntCounterVec::new(
+            Opts::new("flash_reservations_total", "Flash-sale reservation attempts by outcome"),
+            &["outcome"],
+        )?;
         let build = IntGaugeVec::new(Opts::new("build_info", "Version of the running binary"), &["version"])?;
         build.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
         let payments = PaymentMetrics::new()?;
@@ -118,6 +125,7 @@ impl Metrics {
             Box::new(logins.clone()),
             Box::new(rate_limited.clone()),
             Box::new(product_list.clone()),
+            Box::new(flash_reservations.clone()),
             Box::new(build),
         ] {
             registry.register(c)?;
@@ -130,6 +138,7 @@ impl Metrics {
             logins,
             rate_limited,
             product_list,
+            flash_reservations,
             payments,
         })
     }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod catalog;
 pub mod client;
 pub mod extract;
+pub mod flash;
 pub mod idempotency;
 pub mod methods;
 pub mod metrics;
@@ -30,7 +31,7 @@ use actix_web::middleware::{Condition, Next, from_fn};
 use actix_web::{Error, HttpMessage, HttpResponse, HttpResponseBuilder, ResponseError, web};
 use governor::NotUntil;
 use governor::clock::{Clock, DefaultClock, QuantaInstant};
-use governor::middleware::NoOpMiddleware;
+use governor::middleware::{NoOpMiddleware, StateInformationMiddleware};
 use retail_domain::account::Permission;
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -39,6 +40,32 @@ use crate::config::LimitSettings;
 use crate::error::{ApiError, problem_response};
 
 pub use client::client_ip;
+
+/// A 429 problem for limiter `name`, with the `Retry-After` and `x-ratelimit-*` headers
+/// actix-governor put on `response`.
+fn limited(
+    name: &'static str,
+    metrics: Option<&metrics::Metrics>,
+    negative: &NotUntil<QuantaInstant>,
+    mut response: HttpResponseBuilder,
+) -> HttpResponse {
+    if let Some(m) = metrics {
+        m.rate_limited.with_label_values(&[name]).inc();
+    }
+    let wait = negative.wait_time_from(DefaultClock::default().now()).as_secs().max(1);
+    let problem = ApiError::RateLimited { retry_after_secs: wait }.problem();
+    let mut res = problem_response(StatusCode::TOO_MANY_REQUESTS, &problem);
+    let built = response.finish();
+    for (k, v) in built.headers() {
+        if k == header::RETRY_AFTER || k.as_str().starts_with("x-ratelimit-") {
+            res.headers_mut().insert(k.clone(), v.clone());
+        }
+    }
+    if !res.headers().contains_key(header::RETRY_AFTER) {
+        res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
+    }
+    res
+}
 
 /// Rate-limit key: the client's IP address (the TCP peer, or the address a trusted proxy
 /// forwarded: see [`client_ip`]).
@@ -60,62 +87,134 @@ impl KeyExtractor for ClientIp {
     fn exceed_rate_limit_response(
         &self,
         negative: &NotUntil<QuantaInstant>,
-        mut response: HttpResponseBuilder,
+        response: HttpResponseBuilder,
     ) -> HttpResponse {
-        if let Some(m) = &self.metrics {
-            m.rate_limited.with_label_values(&[self.name]).inc();
+        limited(self.name, self.metrics.as_ref(), negative, response)
+    }
+}
+
+/// Who the API limit counts a request against: the account of a valid access token, else the
+/// client's IP address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ApiClient {
+    /// A signed-in account (its own bucket, wherever it connects from).
+    Account(i64),
+    /// An anonymous client.
+    Ip(IpAddr),
+}
+
+/// Rate-limit key of the API limit. Signed-in customers behind one office NAT or one proxy
+/// each get their own bucket, so a stampede of buyers from one address is not turned into
+/// 429s for all of them; anonymous traffic is limited per address. (The token is only
+/// verified here, signature and expiry; the routes still authenticate it fully.)
+#[derive(Clone)]
+pub struct ApiKey {
+    metrics: Option<metrics::Metrics>,
+}
+
+impl KeyExtractor for ApiKey {
+    type Key = ApiClient;
+    type KeyExtractionError = SimpleKeyExtractionError<&'static str>;
+
+    fn extract(&self, req: &ServiceRequest) -> Result<ApiClient, Self::KeyExtractionError> {
+        let account = auth::bearer(req.request()).ok().flatten().and_then(|token| {
+            let state = req.app_data::<web::Data<crate::state::AppState>>()?;
+            state.tokens.verify(&token).ok()?.sub.parse::<i64>().ok()
+        });
+        match account {
+            Some(id) => Ok(ApiClient::Account(id)),
+            None => client_ip(req.request())
+                .map(ApiClient::Ip)
+                .ok_or_else(|| SimpleKeyExtractionError::new("cannot determine the client address")),
         }
-        let wait = negative.wait_time_from(DefaultClock::default().now()).as_secs().max(1);
-        let problem = ApiError::RateLimited { retry_after_secs: wait }.problem();
-        let mut res = problem_response(StatusCode::TOO_MANY_REQUESTS, &problem);
-        // actix-governor already set Retry-After on the builder; carry its headers over.
-        if let Some(h) = response.finish().headers().get(header::RETRY_AFTER) {
-            res.headers_mut().insert(header::RETRY_AFTER, h.clone());
-        } else {
-            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
-        }
-        res
+    }
+
+    fn exceed_rate_limit_response(
+        &self,
+        negative: &NotUntil<QuantaInstant>,
+        response: HttpResponseBuilder,
+    ) -> HttpResponse {
+        limited("api", self.metrics.as_ref(), negative, response)
+    }
+}
+
+/// Rate-limit key of the sale purchase routes: the authenticated customer (left in the
+/// request by [`authorize_protected`], which runs first). Requests without one are not
+/// counted (they are refused with 401 before reaching a purchase route).
+#[derive(Clone)]
+pub struct Buyer {
+    metrics: Option<metrics::Metrics>,
+}
+
+impl KeyExtractor for Buyer {
+    type Key = Option<i64>;
+    type KeyExtractionError = SimpleKeyExtractionError<&'static str>;
+
+    fn extract(&self, req: &ServiceRequest) -> Result<Option<i64>, Self::KeyExtractionError> {
+        Ok(req.extensions().get::<auth::AuthUser>().map(|u| u.id.get()))
+    }
+
+    fn whitelisted_keys(&self) -> Vec<Option<i64>> {
+        vec![None]
+    }
+
+    fn exceed_rate_limit_response(
+        &self,
+        negative: &NotUntil<QuantaInstant>,
+        response: HttpResponseBuilder,
+    ) -> HttpResponse {
+        limited("flash_purchase", self.metrics.as_ref(), negative, response)
     }
 }
 
 type IpGovernor = GovernorConfig<ClientIp, NoOpMiddleware<QuantaInstant>>;
 
-/// The per-IP rate limiters. Built once per server so that every worker thread shares
-/// the same buckets.
+/// The rate limiters. Built once per server so that every worker thread shares the same
+/// buckets.
 #[derive(Clone)]
 pub struct Limiters {
     auth: IpGovernor,
-    api: IpGovernor,
+    api: GovernorConfig<ApiKey, NoOpMiddleware<QuantaInstant>>,
     api_enabled: bool,
+    purchase: GovernorConfig<Buyer, StateInformationMiddleware>,
+    purchase_enabled: bool,
 }
 
 impl Limiters {
     /// Limiters from the settings.
-    pub fn new(limits: &LimitSettings, m: &metrics::Metrics) -> Result<Limiters, String> {
-        let build = |name: &'static str, burst: u32, refill: Duration, post_only: bool| {
-            let mut b = GovernorConfigBuilder::default();
-            b.period(refill.max(Duration::from_micros(1))).burst_size(burst.max(1));
-            if post_only {
-                b.methods(vec![Method::POST]);
-            }
-            b.key_extractor(ClientIp { name, metrics: Some(m.clone()) })
-                .finish()
-                .ok_or_else(|| format!("invalid rate limit settings for {name}"))
-        };
+    pub fn new(
+        limits: &LimitSettings,
+        flash: &crate::config::FlashSettings,
+        m: &metrics::Metrics,
+    ) -> Result<Limiters, String> {
+        let invalid = |name: &str| format!("invalid rate limit settings for {name}");
+        let auth = GovernorConfigBuilder::default()
+            .period(Duration::from_millis(limits.auth_per_ip_refill_ms).max(Duration::from_micros(1)))
+            .burst_size(limits.auth_per_ip_burst.max(1))
+            .methods(vec![Method::POST])
+            .key_extractor(ClientIp { name: "auth_per_ip", metrics: Some(m.clone()) })
+            .finish()
+            .ok_or_else(|| invalid("auth_per_ip"))?;
+        let api = GovernorConfigBuilder::default()
+            .period(Duration::from_micros(limits.api_per_ip_refill_us).max(Duration::from_micros(1)))
+            .burst_size(limits.api_per_ip_burst.max(1))
+            .key_extractor(ApiKey { metrics: Some(m.clone()) })
+            .finish()
+            .ok_or_else(|| invalid("api"))?;
+        let purchase = GovernorConfigBuilder::default()
+            .period(Duration::from_millis(flash.purchase_refill_ms).max(Duration::from_micros(1)))
+            .burst_size(flash.purchase_burst.max(1))
+            .methods(vec![Method::POST])
+            .key_extractor(Buyer { metrics: Some(m.clone()) })
+            .use_headers()
+            .finish()
+            .ok_or_else(|| invalid("flash_purchase"))?;
         Ok(Limiters {
-            auth: build(
-                "auth_per_ip",
-                limits.auth_per_ip_burst,
-                Duration::from_millis(limits.auth_per_ip_refill_ms),
-                true,
-            )?,
-            api: build(
-                "api_per_ip",
-                limits.api_per_ip_burst,
-                Duration::from_micros(limits.api_per_ip_refill_us),
-                false,
-            )?,
+            auth,
+            api,
             api_enabled: limits.api_per_ip_burst > 0,
+            purchase,
+            purchase_enabled: flash.purchase_burst > 0,
         })
     }
 }
@@ -163,6 +262,19 @@ pub fn api_routes(l: &Limiters) -> impl FnOnce(&mut ServiceConfig) + use<> {
                 )
                 .service(scope::scope("/credit").wrap(from_fn(authorize_protected)).service(shop::my_credit))
                 .service(
+                    // The purchase limit runs after authentication (the outer middleware),
+                    // keyed by the customer it found.
+                    scope::scope("/flash")
+                        .wrap(Condition::new(l.purchase_enabled, Governor::new(&l.purchase)))
+                        .wrap(from_fn(authorize_protected))
+                        .service(flash::list_sales)
+                        .service(flash::get_sale)
+                        .service(flash::reserve)
+                        .service(flash::my_reservations)
+                        .service(flash::my_reservation)
+                        .service(flash::cancel_reservation),
+                )
+                .service(
                     scope::scope("/staff")
                         .wrap(from_fn(authorize_protected))
                         .service(staff::list_orders)
@@ -182,7 +294,12 @@ pub fn api_routes(l: &Limiters) -> impl FnOnce(&mut ServiceConfig) + use<> {
                         .service(admin::stock_movements)
                         .service(admin::list_users)
                         .service(admin::change_role)
-                        .service(admin::audit_log),
+                        .service(admin::audit_log)
+                        .service(flash::admin_list_sales)
+                        .service(flash::admin_create_sale)
+                        .service(flash::admin_get_sale)
+                        .service(flash::admin_update_sale)
+                        .service(flash::admin_end_sale),
                 )
                 .default_service(web::to(api_not_found)),
         );
@@ -228,12 +345,29 @@ const PROTECTED: &[(&str, &str, Guard)] = &[
     ("GET", "/api/admin/users", Guard::Needs(Permission::ManageUsers)),
     ("PUT", "/api/admin/users/{id}/role", Guard::Needs(Permission::ManageUsers)),
     ("GET", "/api/admin/audit", Guard::Needs(Permission::ViewAudit)),
+    ("POST", "/api/flash/sales/{id}/reservations", Guard::SignedIn),
+    ("GET", "/api/flash/reservations", Guard::SignedIn),
+    ("GET", "/api/flash/reservations/{id}", Guard::SignedIn),
+    ("POST", "/api/flash/reservations/{id}/cancel", Guard::SignedIn),
+    ("GET", "/api/admin/sales", Guard::Needs(Permission::ManageSales)),
+    ("POST", "/api/admin/sales", Guard::Needs(Permission::ManageSales)),
+    ("GET", "/api/admin/sales/{id}", Guard::Needs(Permission::ManageSales)),
+    ("PUT", "/api/admin/sales/{id}", Guard::Needs(Permission::ManageSales)),
+    ("POST", "/api/admin/sales/{id}/end", Guard::Needs(Permission::ManageSales)),
 ];
 
 /// Path prefixes whose every route is in [`PROTECTED`].
 #[cfg(test)]
-const PROTECTED_PREFIXES: &[&str] =
-    &["/api/cart", "/api/checkout", "/api/orders", "/api/credit", "/api/staff/", "/api/admin/"];
+const PROTECTED_PREFIXES: &[&str] = &[
+    "/api/cart",
+    "/api/checkout",
+    "/api/orders",
+    "/api/credit",
+    "/api/staff/",
+    "/api/admin/",
+    "/api/flash/reservations",
+    "/api/flash/sales/{id}/reservations",
+];
 
 /// Who may call `method path`; `None` for no such protected route.
 pub fn route_guard(method: &Method, path: &str) -> Option<Guard> {
@@ -302,7 +436,8 @@ mod tests {
     #[test]
     fn every_protected_operation_has_a_guard_and_nothing_else_does() {
         let m = metrics::Metrics::new().unwrap();
-        let limiters = Limiters::new(&LimitSettings::default(), &m).unwrap();
+        let limiters =
+            Limiters::new(&LimitSettings::default(), &crate::config::FlashSettings::default(), &m).unwrap();
         let doc = crate::openapi::document(&limiters);
         let mut admin_ops = 0;
         for (path, item) in &doc.paths.paths {

@@ -73,6 +73,7 @@ pub(crate) fn load(c: &mut Conn, user: UserId) -> Result<Cart, ServiceError> {
         subtotal_cents: subtotal,
         currency,
         credit_balance_cents: balance,
+        reservations: super::sales::held_for_cart(c, user, Utc::now())?,
     })
 }
 

@@ -80,7 +80,7 @@ pub enum Listed {
 
 /// ETag of a list page: a digest of its bytes, so it changes with anything the page shows
 /// (stock included) and stays the same while nothing on it does, across rebuilds.
-fn page_etag(body: &[u8]) -> String {
+pub(crate) fn page_etag(body: &[u8]) -> String {
     let digest = Sha256::digest(body);
     let short: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
     format!("W/\"l{short}\"")
@@ -93,7 +93,7 @@ pub fn etag_matches(if_none_match: Option<&str>, etag: &str) -> bool {
     v.split(',').any(|t| t.trim() == "*" || bare(t) == bare(etag))
 }
 
-fn answer(page: &CachedPage, if_none_match: Option<&str>) -> Listed {
+pub(crate) fn answer(page: &CachedPage, if_none_match: Option<&str>) -> Listed {
     if etag_matches(if_none_match, &page.etag) {
         Listed::NotModified(page.etag.clone())
     } else {
@@ -143,7 +143,15 @@ pub async fn list(
             return Ok((answer(&page, if_none_match.as_deref()), false));
         }
         let (rows, total) = products::list(c, &req.filter, req.sort, req.page)?;
-        let items = rows.into_iter().map(product_dto).collect::<Result<Vec<_>, _>>()?;
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let mut sales = super::sales::overlays(c, &ids, chrono::Utc::now())?;
+        let items = rows
+            .into_iter()
+            .map(|r| {
+                let sale = sales.remove(&r.id);
+                product_dto(r).map(|p| Product { sale, ..p })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let body = ProductList { items, pagination: pagination(req.page, total) };
         let bytes = Bytes::from(serde_json::to_vec(&body).map_err(ServiceError::internal)?);
         let page = cache.put(version, req.key, CachedPage::new(page_etag(&bytes), bytes, started));
@@ -157,10 +165,17 @@ pub async fn list(
 
 /// A product; deactivated ones exist only for catalog managers.
 pub async fn get(state: &AppState, id: ProductId, viewer: Option<&Caller>) -> Result<Product, ServiceError> {
-    let row = state.db.read(move |c| products::by_id(c, id.get())).await?;
+    let found = state
+        .db
+        .read(move |c| -> Result<_, ServiceError> {
+            let row = products::by_id(c, id.get())?;
+            let sale = super::sales::overlays(c, &[id.get()], chrono::Utc::now())?.remove(&id.get());
+            Ok(row.map(|r| (r, sale)))
+        })
+        .await?;
     let can_see_inactive = viewer.is_some_and(|u| u.allows(Permission::ManageCatalog));
-    match row {
-        Some(r) if r.active || can_see_inactive => product_dto(r),
+    match found {
+        Some((r, sale)) if r.active || can_see_inactive => product_dto(r).map(|p| Product { sale, ..p }),
         _ => Err(ServiceError::not_found(format!("product {id}"))),
     }
 }

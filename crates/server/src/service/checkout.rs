@@ -129,6 +129,8 @@ struct Plan {
     /// and the customer's email.
     images: Vec<(i64, Option<String>)>,
     email: String,
+    /// The flash-sale reservation paid instead of the cart.
+    reservation: Option<i64>,
 }
 
 /// Places an order from the caller's cart. `key` is the raw `Idempotency-Key` (required).
@@ -254,6 +256,51 @@ fn plan(
     credit_currency: Currency,
     has_card: bool,
 ) -> Result<Plan, ServiceError> {
+    let (subtotal, currency, lines, images) = match req.reservation_id {
+        Some(rid) => {
+            let r = super::sales::plan_line(c, user, rid, Utc::now())?;
+            (Money(r.line.line_total_cents), r.currency, vec![r.line], vec![r.image])
+        }
+        None => priced_cart(c, user)?,
+    };
+    let balance = if currency == credit_currency { Money(credit::balance(c, user.get())?) } else { Money(0) };
+    let requested = if currency == credit_currency {
+        req.use_credit_cents.map(Money)
+    } else {
+        match req.use_credit_cents {
+            Some(n) if n > 0 => {
+                return Err(ServiceError::invalid(
+                    "use_credit_cents",
+                    format!(
+                        "store credit is in {}; this order is in {}",
+                        credit_currency.code(),
+                        currency.code()
+                    ),
+                ));
+            }
+            _ => Some(Money(0)),
+        }
+    };
+    let split = tender::split(subtotal, balance, requested, has_card).map_err(tender_error)?;
+    let email = users::by_id(c, user.get())?.map(|u| u.email).unwrap_or_default();
+    Ok(Plan {
+        user,
+        currency,
+        subtotal,
+        credit: split.credit,
+        card: split.card,
+        lines,
+        payment: None,
+        images,
+        email,
+        reservation: req.reservation_id,
+    })
+}
+
+/// The cart priced as it is now: subtotal, currency, order lines and pictures.
+type Priced = (Money, Currency, Vec<OrderLineRow>, Vec<(i64, Option<String>)>);
+
+fn priced_cart(c: &mut Conn, user: UserId) -> Result<Priced, ServiceError> {
     let rows = carts::lines_with_products(c, user.get())?;
     let mut facts = Vec::with_capacity(rows.len());
     let mut lines = Vec::with_capacity(rows.len());
@@ -280,37 +327,7 @@ fn plan(
     }
     let totals = cart::ready_for_checkout(&facts).map_err(cart_error)?;
     let currency = totals.currency.ok_or_else(|| cart_error(CartError::Empty))?;
-    let balance = if currency == credit_currency { Money(credit::balance(c, user.get())?) } else { Money(0) };
-    let requested = if currency == credit_currency {
-        req.use_credit_cents.map(Money)
-    } else {
-        match req.use_credit_cents {
-            Some(n) if n > 0 => {
-                return Err(ServiceError::invalid(
-                    "use_credit_cents",
-                    format!(
-                        "store credit is in {}; this order is in {}",
-                        credit_currency.code(),
-                        currency.code()
-                    ),
-                ));
-            }
-            _ => Some(Money(0)),
-        }
-    };
-    let split = tender::split(totals.subtotal, balance, requested, has_card).map_err(tender_error)?;
-    let email = users::by_id(c, user.get())?.map(|u| u.email).unwrap_or_default();
-    Ok(Plan {
-        user,
-        currency,
-        subtotal: totals.subtotal,
-        credit: split.credit,
-        card: split.card,
-        lines,
-        payment: None,
-        images,
-        email,
-    })
+    Ok((totals.subtotal, currency, lines, images))
 }
 
 fn card_hint(t: &CardToken) -> String {
@@ -337,7 +354,10 @@ async fn run(
                     let (pid, key2) = (p.id, key.clone());
                     let code = e.code();
                     let outcome = if e.is_decline() { "declined" } else { "failed" };
-                    state
+                    // A declined card gives a flash-sale hold back at once; after a timeout
+                    // or a provider failure the customer may retry, so the hold stays.
+                    let release = plan.reservation.filter(|_| e.is_decline());
+                    let returned = state
                         .db
                         .write(move |c| {
                             let now = Utc::now();
@@ -350,9 +370,16 @@ async fn run(
                                 now,
                             )?;
                             payment_audit(c, pid, outcome, Some(code), now)?;
-                            key2.release(c)
+                            key2.release(c)?;
+                            match release {
+                                Some(rid) => super::sales::release_after_decline(c, rid, now),
+                                None => Ok(None),
+                            }
                         })
                         .await?;
+                    if let Some((sale, product)) = returned {
+                        state.flash.units_returned(sale, product);
+                    }
                     return Err(payment_error(e));
                 }
             }
@@ -369,11 +396,14 @@ async fn run(
     let (user, currency, subtotal, credit_part, card_part) =
         (plan.user, plan.currency, plan.subtotal, plan.credit, plan.card);
     let credit_currency = state.settings.checkout.credit_currency();
+    let reservation = plan.reservation;
     let placed = state
         .db
         .write(move |c| {
             let now = Utc::now();
-            cart_unchanged(c, user, &plan_lines)?;
+            if reservation.is_none() {
+                cart_unchanged(c, user, &plan_lines)?;
+            }
             let (order, lines) = orders::insert(
                 c,
                 &NewOrder {
@@ -389,7 +419,11 @@ async fn run(
                 now,
             )?;
             let reason = format!("order #{}", order.id);
-            for l in &lines {
+            if let Some(rid) = reservation {
+                // The units were taken from stock when the sale was scheduled.
+                super::sales::pay_in(c, rid, order.id, now)?;
+            }
+            for l in lines.iter().filter(|_| reservation.is_none()) {
                 if products::apply_stock_delta(c, l.product_id, -l.quantity, &reason, Some(user.get()), now)?
                     .is_none()
                 {

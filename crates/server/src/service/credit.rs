@@ -133,7 +133,10 @@ pub fn reconcile_on(c: &mut Conn) -> Result<ReconciliationReport, ServiceError> 
     let r = payments::reconcile(c)?;
     let credit_bad = credit::discrepancies(c)?;
     let stock_bad = products::stock_discrepancies(c)?;
-    let clean = r.is_clean() && credit_bad.is_empty() && stock_bad.is_empty();
+    let mut sales_bad: Vec<i64> =
+        retail_store::repo::sales::counter_discrepancies(c)?.into_iter().map(|(s, _)| s).collect();
+    sales_bad.dedup();
+    let clean = r.is_clean() && credit_bad.is_empty() && stock_bad.is_empty() && sales_bad.is_empty();
     Ok(ReconciliationReport {
         clean,
         captures_without_order: r.captures_without_order.into_iter().map(PaymentId).collect(),
@@ -143,6 +146,7 @@ pub fn reconcile_on(c: &mut Conn) -> Result<ReconciliationReport, ServiceError> 
         ordered_card_cents: r.ordered_card_cents,
         credit_discrepancies: credit_bad.into_iter().map(|(u, _, _)| UserId(u)).collect(),
         stock_discrepancies: stock_bad.into_iter().map(|(p, _, _)| ProductId(p)).collect(),
+        sale_discrepancies: sales_bad,
         checked_at: Utc::now(),
     })
 }

@@ -10,6 +10,7 @@ mod error;
 pub mod idempotency;
 pub mod operator;
 pub mod orders;
+pub mod sales;
 pub mod users;
 
 pub use error::{PaymentFailure, ServiceError, fmt_cause_chain};
@@ -57,6 +58,7 @@ pub fn product_dto(r: ProductRow) -> Result<api::Product, ServiceError> {
         version: r.version,
         created_at: r.created_at,
         updated_at: r.updated_at,
+        sale: None,
     })
 }
 
