@@ -10,6 +10,7 @@ pub mod caller;
 pub mod cart;
 pub mod catalog;
 pub mod credit;
+pub mod feed;
 pub mod ids;
 pub mod money;
 pub mod order;

@@ -320,13 +320,12 @@ pub async fn reserve(
         })
         .await;
     match done {
-        Ok(((row, left), now)) => {
+        Ok(((view, left), now)) => {
             if left == 0 {
                 state.flash.mark_sold_out(sale_id, product);
             }
             state.metrics.flash_reservations.with_label_values(&["reserved"]).inc();
-            let view = state.db.read(move |c| repo::reservation_view(c, row.id)).await?;
-            reservation_dto(view.ok_or_else(|| ServiceError::not_found("reservation"))?, now)
+            reservation_dto(view, now)
         }
         Err(e) => {
             if let ServiceError::Conflict { code, .. } = &e {
@@ -348,7 +347,7 @@ fn reserve_in(
     units: u32,
     ttl: std::time::Duration,
     now: DateTime<Utc>,
-) -> Result<(ReservationRow, u32), ServiceError> {
+) -> Result<(ReservationView, u32), ServiceError> {
     let s = repo::by_id(c, sale_id)?.ok_or_else(|| sale_not_found(sale_id))?;
     let missing = || ServiceError::not_found(format!("product {product} in sale {sale_id}"));
     repo::item(c, sale_id, product)?.ok_or_else(missing)?;
@@ -405,7 +404,8 @@ fn reserve_in(
         },
         now,
     )?;
-    Ok((row, a.remaining() - granted))
+    // The answer is built from what this transaction read: no second read after the write.
+    Ok(((row, s.name, p.sku, p.name), a.remaining() - granted))
 }
 
 /// Inside a write transaction: moves a held reservation to cancelled or expired and gives its
