@@ -143,7 +143,7 @@ pub struct FlashReservationList {
     pub pagination: Pagination,
 }
 
-/// Body of `POST /api/admin/sales` and `PUT /api/admin/sales/{id}`.
+/// Body of `POST /api/admin/sales` (and, with `version`, of `PUT /api/admin/sales/{id}`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct SaleRequest {
@@ -160,10 +160,19 @@ pub struct SaleRequest {
     /// 1-50 products, each at most once.
     #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 50))]
     pub items: Vec<SaleItemRequest>,
-    /// When editing: the `version` last read (optimistic concurrency). Ignored on create.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(nullable = false, minimum = 1))]
-    pub version: Option<i64>,
+}
+
+/// Body of `PUT /api/admin/sales/{id}`: the whole sale again, and the `version` last read
+/// (optimistic concurrency).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SaleUpdateRequest {
+    /// The sale as it should be.
+    #[serde(flatten)]
+    pub sale: SaleRequest,
+    /// The `version` last read.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
+    pub version: i64,
 }
 
 /// One product of a [`SaleRequest`].

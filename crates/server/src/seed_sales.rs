@@ -66,7 +66,6 @@ pub async fn run(db: &Db) -> Result<usize, ServiceError> {
                         allocated_units: units,
                     })
                     .collect(),
-                version: None,
             };
             let s = crate::service::sales::schedule_in(c, &req, None, now)?;
             audit::record(

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use chrono::{DateTime, Duration, Utc};
 use retail_api_types::{
     AdminSale, Discount, FieldProblem, FlashPageQuery, ProductId, ProductQuery, SaleItemRequest, SaleRequest,
-    SaleState,
+    SaleState, SaleUpdateRequest,
 };
 use serde::Serialize;
 use yew::prelude::*;
@@ -166,7 +166,6 @@ pub fn build_request(
     d: &SaleDraft,
     to_utc: impl Fn(&str) -> Option<DateTime<Utc>>,
     product_of: impl Fn(&ProductRef) -> Option<ProductId>,
-    version: Option<i64>,
 ) -> Result<SaleRequest, Vec<FieldProblem>> {
     let mut problems = Vec::new();
     let mut when = |field: &str, value: &str| {
@@ -219,14 +218,9 @@ pub fn build_request(
         }
     }
     match (starts_at, ends_at, cap) {
-        (Some(starts_at), Some(ends_at), Some(per_customer_cap)) if problems.is_empty() => Ok(SaleRequest {
-            name: d.name.trim().to_owned(),
-            starts_at,
-            ends_at,
-            per_customer_cap,
-            items,
-            version,
-        }),
+        (Some(starts_at), Some(ends_at), Some(per_customer_cap)) if problems.is_empty() => {
+            Ok(SaleRequest { name: d.name.trim().to_owned(), starts_at, ends_at, per_customer_cap, items })
+        }
         _ => Err(problems),
     }
 }
@@ -547,7 +541,7 @@ fn SaleForm(props: &SaleFormProps) -> Html {
                     ProductRef::Id(id) => Some(ProductId(*id)),
                     ProductRef::Sku(sku) => known.iter().find(|(_, s, _)| s == sku).map(|(id, _, _)| *id),
                 };
-                let body = match build_request(&d, to_utc, product_of, editing.map(|(_, v, _, _)| v)) {
+                let body = match build_request(&d, to_utc, product_of) {
                     Ok(body) => body,
                     Err(problems) => {
                         field_errors.set(problems);
@@ -557,7 +551,9 @@ fn SaleForm(props: &SaleFormProps) -> Html {
                 };
                 field_errors.set(Vec::new());
                 let answer = match editing {
-                    Some((id, ..)) => admin::update_sale(&api, id, &body).await,
+                    Some((id, version, ..)) => {
+                        admin::update_sale(&api, id, &SaleUpdateRequest { sale: body, version }).await
+                    }
                     None => admin::create_sale(&api, &body).await,
                 };
                 match answer {
@@ -1094,11 +1090,11 @@ mod tests {
     #[test]
     fn a_valid_draft_becomes_the_request_with_utc_times() {
         let d = draft(vec![item("KET-001", "percent_off", "20", "5"), item("#7", "sale_price", "7.99", "1")]);
-        let req = build_request(&d, berlin, catalog, Some(4)).unwrap();
+        let req = build_request(&d, berlin, catalog).unwrap();
         assert_eq!(req.name, "Black Friday");
         assert_eq!(req.starts_at, at("2026-11-27T08:00:00Z"));
         assert_eq!(req.ends_at, at("2026-11-27T09:00:00Z"));
-        assert_eq!((req.per_customer_cap, req.version), (2, Some(4)));
+        assert_eq!(req.per_customer_cap, 2);
         assert_eq!(
             serde_json::to_value(&req.items).unwrap(),
             serde_json::json!([
@@ -1114,7 +1110,7 @@ mod tests {
             draft(vec![item("NOPE-1", "percent_off", "0", "x"), item("", "sale_price", "1.234", "2")]);
         d.ends = "tomorrow".to_owned();
         d.cap = "two".to_owned();
-        let problems = build_request(&d, berlin, catalog, None).unwrap_err();
+        let problems = build_request(&d, berlin, catalog).unwrap_err();
         let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
         assert_eq!(
             fields,
@@ -1129,7 +1125,7 @@ mod tests {
             ]
         );
         assert_eq!(problems[2].message, "no product with SKU NOPE-1");
-        let none = build_request(&draft(Vec::new()), berlin, catalog, None).unwrap_err();
+        let none = build_request(&draft(Vec::new()), berlin, catalog).unwrap_err();
         assert_eq!(none[0].field, "items");
     }
 

@@ -3,8 +3,8 @@
 use gloo::net::http::Method;
 use retail_api_types::{
     AdminSale, AdminSaleList, ChangeRoleRequest, CreateProductRequest, FlashPageQuery, Product, ProductId,
-    Role, SaleRequest, StockAdjustmentRequest, StockAdjustmentResponse, UpdateProductRequest, User, UserId,
-    UserList, UserQuery,
+    Role, SaleRequest, SaleUpdateRequest, StockAdjustmentRequest, StockAdjustmentResponse,
+    UpdateProductRequest, User, UserId, UserList, UserQuery,
 };
 
 use super::requests::NO_BODY;
@@ -60,7 +60,7 @@ pub async fn sale(api: &Api, id: i64) -> Result<AdminSale, ApiError> {
 
 /// Changes a sale that has not started; `body.version` must be the one last read (409
 /// `version_conflict`; 409 `sale_started` once it is live).
-pub async fn update_sale(api: &Api, id: i64, body: &SaleRequest) -> Result<AdminSale, ApiError> {
+pub async fn update_sale(api: &Api, id: i64, body: &SaleUpdateRequest) -> Result<AdminSale, ApiError> {
     api.send(Method::PUT, &format!("/api/admin/sales/{id}"), Some(body)).await
 }
 

@@ -6,7 +6,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use retail_api_types::{
     AdminSale, AdminSaleList, FlashReservation, FlashReservationList, FlashSale, FlashSaleList, PageQuery,
-    Problem, ReserveRequest, SaleRequest,
+    Problem, ReserveRequest, SaleRequest, SaleUpdateRequest,
 };
 
 use super::auth::AuthUser;
@@ -239,14 +239,14 @@ pub async fn admin_get_sale(
     tag = "admin",
     security(("bearer" = [])),
     params(("id" = i64, Path, description = "Sale ID")),
-    request_body = SaleRequest,
+    request_body = SaleUpdateRequest,
     responses(
         (status = 200, description = "Updated", body = AdminSale),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such sale", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`sale_started`, `sale_over`, `version_conflict`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named (as for creating), or `version` missing", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each named (as for creating), or a `version` below 1", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The database is busy; retry shortly", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -255,7 +255,7 @@ pub async fn admin_update_sale(
     state: State,
     who: AuthUser,
     id: web::Path<i64>,
-    body: Json<SaleRequest>,
+    body: Json<SaleUpdateRequest>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(sales::update(&state, &who.caller(), id.into_inner(), body.0).await?))
 }

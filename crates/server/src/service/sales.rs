@@ -26,6 +26,7 @@ use chrono::{DateTime, Utc};
 use retail_api_types::{
     AdminSale, AdminSaleList, FlashPageQuery, FlashReservation, FlashReservationList, FlashSale,
     FlashSaleItem, FlashSaleList, ProductSale, ReserveRequest, SaleItemRequest, SaleRequest,
+    SaleUpdateRequest,
 };
 use retail_domain::account::Permission;
 use retail_domain::ids::OrderId;
@@ -883,11 +884,9 @@ pub async fn update(
     state: &AppState,
     caller: &Caller,
     id: i64,
-    req: SaleRequest,
+    req: SaleUpdateRequest,
 ) -> Result<AdminSale, ServiceError> {
-    let Some(version) = req.version else {
-        return Err(ServiceError::invalid("version", "is required when editing: send the version you read"));
-    };
+    let SaleUpdateRequest { sale: req, version } = req;
     let out = write_as(&state.db, caller, Permission::ManageSales, move |c, who| {
         let now = Utc::now();
         let actor = who.user_id().map(UserId::get);
