@@ -11,7 +11,7 @@ use crate::error::ApiError;
 use crate::service::catalog::{self, ListRequest, Listed, etag_matches, product_etag};
 use crate::state::State;
 
-fn if_none_match(req: &HttpRequest) -> Option<String> {
+pub(crate) fn if_none_match(req: &HttpRequest) -> Option<String> {
     req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned)
 }
 
@@ -45,14 +45,19 @@ pub async fn list_products(
     viewer: MaybeAuthUser,
 ) -> Result<HttpResponse, ApiError> {
     let list = ListRequest::parse(&q.0, viewer.0.as_ref().map(AuthUser::caller).as_ref())?;
-    Ok(match catalog::list(&state, list, if_none_match(&req)).await? {
+    Ok(page_response(catalog::list(&state, list, if_none_match(&req)).await?))
+}
+
+/// A cached page as the answer: 304 when `If-None-Match` matched, else the page with its ETag.
+pub(crate) fn page_response(listed: Listed) -> HttpResponse {
+    match listed {
         Listed::NotModified(etag) => not_modified(&etag),
         Listed::Page(etag, body) => HttpResponse::Ok()
             .content_type("application/json")
             .insert_header((header::ETAG, etag))
             .insert_header((header::CACHE_CONTROL, "no-cache"))
             .body(body),
-    })
+    }
 }
 
 /// One product. Deactivated products are visible to catalog managers only.

@@ -10,9 +10,9 @@ use retail_api_types::{
 };
 
 use super::auth::AuthUser;
+use super::catalog::{if_none_match, page_response};
 use super::extract::{Json, Query};
 use crate::error::ApiError;
-use crate::service::catalog::Listed;
 use crate::service::sales;
 use crate::state::State;
 
@@ -36,18 +36,7 @@ pub async fn list_sales(
     req: HttpRequest,
     q: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let inm = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    Ok(match sales::listing(&state, &q.0, inm).await? {
-        Listed::NotModified(etag) => HttpResponse::NotModified()
-            .insert_header((header::ETAG, etag))
-            .insert_header((header::CACHE_CONTROL, "no-cache"))
-            .finish(),
-        Listed::Page(etag, body) => HttpResponse::Ok()
-            .content_type("application/json")
-            .insert_header((header::ETAG, etag))
-            .insert_header((header::CACHE_CONTROL, "no-cache"))
-            .body(body),
-    })
+    Ok(page_response(sales::listing(&state, &q.0, if_none_match(&req)).await?))
 }
 
 /// One sale, whatever its state, with live counts.
