@@ -1,7 +1,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use retail_api_types::{Cart, CheckoutRequest, FieldProblem};
+use retail_api_types::{Cart, CheckoutRequest, Currency, FieldProblem};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
@@ -197,15 +197,125 @@ struct CheckoutFormProps {
     cart: Cart,
 }
 
+/// The store-credit and card part of a payment form: its state, the split it gives and its
+/// fields. Shared by the cart's checkout and a reservation's.
+pub struct Tender {
+    /// How the amount is paid, or why it cannot be as typed.
+    pub split: Result<Split, String>,
+    card: UseStateHandle<String>,
+    use_credit: UseStateHandle<bool>,
+    credit_text: UseStateHandle<Option<String>>,
+    balance: i64,
+    total: i64,
+    currency: Currency,
+}
+
+/// A [`Tender`] for `total` with `balance` of store credit usable.
+#[hook]
+pub fn use_tender(total: i64, balance: i64, currency: Currency) -> Tender {
+    let card = use_state(|| CARDS[0].0.to_owned());
+    let use_credit = use_state(|| true);
+    // `None` until the customer types an amount: then as much credit as possible is used.
+    let credit_text = use_state(|| None::<String>);
+    let split = match credit_text.as_deref().map(parse_price_cents) {
+        Some(Err(m)) => Err(format!("Store credit: {m}.")),
+        Some(Ok(t)) => split(total, balance, *use_credit, Some(t)),
+        None => split(total, balance, *use_credit, None),
+    };
+    Tender { split, card, use_credit, credit_text, balance, total, currency }
+}
+
+impl Tender {
+    /// The checkout request for this split (`None` while it is invalid).
+    pub fn request(&self, reservation_id: Option<i64>) -> Option<CheckoutRequest> {
+        self.split.as_ref().ok().map(|s| CheckoutRequest {
+            card_token: (s.card > 0).then(|| (*self.card).clone()),
+            use_credit_cents: Some(s.credit),
+            reservation_id,
+        })
+    }
+
+    /// The pay button's label.
+    pub fn pay_label(&self, busy: bool) -> String {
+        match (&self.split, busy) {
+            (_, true) => "Paying…".to_owned(),
+            (Ok(s), false) if s.card == 0 => "Pay with store credit".to_owned(),
+            (Ok(s), false) => format!("Pay {}", format_money(s.card, self.currency)),
+            (Err(_), false) => "Pay".to_owned(),
+        }
+    }
+
+    /// The fields: store credit, the split, the card; `whole` names what credit may cover
+    /// ("order", "amount").
+    pub fn fields(&self, busy: bool, whole: &str) -> Html {
+        let currency = self.currency;
+        let on_card = {
+            let card = self.card.clone();
+            Callback::from(move |v: String| card.set(v))
+        };
+        let on_use_credit = {
+            let use_credit = self.use_credit.clone();
+            Callback::from(move |e: Event| {
+                use_credit.set(e.target_unchecked_into::<web_sys::HtmlInputElement>().checked())
+            })
+        };
+        let on_credit_amount = {
+            let credit_text = self.credit_text.clone();
+            Callback::from(move |e: InputEvent| {
+                credit_text.set(Some(e.target_unchecked_into::<web_sys::HtmlInputElement>().value()))
+            })
+        };
+        let credit_value = match &*self.credit_text {
+            Some(t) => t.clone(),
+            None => cents_to_decimal(self.balance.min(self.total)),
+        };
+        let card_options: Vec<(String, String)> =
+            CARDS.iter().map(|(t, l)| ((*t).to_owned(), (*l).to_owned())).collect();
+        let tender = &self.split;
+        html! {
+            <>
+            if self.balance > 0 {
+                <label class="check">
+                    <input id="use-credit" data-testid="use-credit" type="checkbox" checked={*self.use_credit}
+                        disabled={busy} onchange={on_use_credit} />
+                    { format!("Use store credit (you have {})", format_money(self.balance, currency)) }
+                </label>
+                if *self.use_credit {
+                    <label for="credit-amount">{ "Store credit to use" }</label>
+                    <input id="credit-amount" data-testid="credit-amount" type="text" inputmode="decimal"
+                        value={credit_value} disabled={busy} oninput={on_credit_amount}
+                        aria-invalid={tender.is_err().then_some("true")} />
+                }
+            } else {
+                <p class="hint">{ "No store credit to use." }</p>
+            }
+            if let Err(m) = tender {
+                <p id="credit-error" class="field-error" role="alert">{ m }</p>
+            }
+            if let Ok(s) = tender {
+                <dl id="tender" class="totals tender" data-testid="tender">
+                    <MoneyRow label="Store credit" cents={s.credit} {currency} id="tender-credit" testid="tender-credit" />
+                    <MoneyRow label="Card" cents={s.card} {currency} id="tender-card" testid="tender-card" />
+                </dl>
+            }
+            if tender.as_ref().is_ok_and(|s| s.card == 0) {
+                <p id="no-card-needed" class="hint">{ format!("Your store credit covers the whole {whole}: no card needed.") }</p>
+            } else {
+                <label for="card-select">{ "Card" }</label>
+                <Select id="card-select" options={card_options} value={(*self.card).clone()} onchange={on_card}
+                    disabled={busy} aria_label="Card" />
+                <p class="hint">{ "Test cards of the payment simulator: nothing real is charged." }</p>
+            }
+            </>
+        }
+    }
+}
+
 #[component]
 fn CheckoutForm(props: &CheckoutFormProps) -> Html {
     let session = use_session();
     let cart_ctx = use_cart();
     let navigator = use_navigator();
-    let card = use_state(|| CARDS[0].0.to_owned());
-    let use_credit = use_state(|| true);
-    // `None` until the customer types an amount: then as much credit as possible is used.
-    let credit_text = use_state(|| None::<String>);
     let busy = use_state(|| false);
     let failure = use_state(|| None::<(Failure, Option<String>, Vec<FieldProblem>)>);
     let attempt: Rc<RefCell<Option<Attempt<AttemptOf>>>> = use_mut_ref(|| None);
@@ -213,18 +323,8 @@ fn CheckoutForm(props: &CheckoutFormProps) -> Html {
     let c = &props.cart;
     let currency = cart_currency(c);
     let total = c.subtotal_cents;
-    let balance = c.credit_balance_cents.max(0);
-    let typed = credit_text.as_deref().map(parse_price_cents);
-    let tender = match typed {
-        Some(Err(m)) => Err(format!("Store credit: {m}.")),
-        Some(Ok(t)) => split(total, balance, *use_credit, Some(t)),
-        None => split(total, balance, *use_credit, None),
-    };
-    let request = tender.as_ref().ok().map(|s| CheckoutRequest {
-        card_token: (s.card > 0).then(|| (*card).clone()),
-        use_credit_cents: Some(s.credit),
-        reservation_id: None,
-    });
+    let tender = use_tender(total, c.credit_balance_cents.max(0), currency);
+    let request = tender.request(None);
 
     let on_pay = {
         let (api, cart_ctx, busy, failure, attempt) =
@@ -282,34 +382,7 @@ fn CheckoutForm(props: &CheckoutFormProps) -> Html {
             });
         })
     };
-    let on_card = {
-        let card = card.clone();
-        Callback::from(move |v: String| card.set(v))
-    };
-    let on_use_credit = {
-        let use_credit = use_credit.clone();
-        Callback::from(move |e: Event| {
-            use_credit.set(e.target_unchecked_into::<web_sys::HtmlInputElement>().checked())
-        })
-    };
-    let on_credit_amount = {
-        let credit_text = credit_text.clone();
-        Callback::from(move |e: InputEvent| {
-            credit_text.set(Some(e.target_unchecked_into::<web_sys::HtmlInputElement>().value()))
-        })
-    };
-    let credit_value = match &*credit_text {
-        Some(t) => t.clone(),
-        None => cents_to_decimal(balance.min(total)),
-    };
-    let card_options: Vec<(String, String)> =
-        CARDS.iter().map(|(t, l)| ((*t).to_owned(), (*l).to_owned())).collect();
-    let pay_label = match (&tender, *busy) {
-        (_, true) => "Paying…".to_owned(),
-        (Ok(s), false) if s.card == 0 => "Pay with store credit".to_owned(),
-        (Ok(s), false) => format!("Pay {}", format_money(s.card, currency)),
-        (Err(_), false) => "Pay".to_owned(),
-    };
+    let pay_label = tender.pay_label(*busy);
 
     html! {
         <div class="checkout-layout">
@@ -333,38 +406,7 @@ fn CheckoutForm(props: &CheckoutFormProps) -> Html {
             </section>
             <form id="checkout-form" class="card form checkout-payment" novalidate=true onsubmit={on_pay}>
                 <h2>{ "Payment" }</h2>
-                if balance > 0 {
-                    <label class="check">
-                        <input id="use-credit" data-testid="use-credit" type="checkbox" checked={*use_credit}
-                            disabled={*busy} onchange={on_use_credit} />
-                        { format!("Use store credit (you have {})", format_money(balance, currency)) }
-                    </label>
-                    if *use_credit {
-                        <label for="credit-amount">{ "Store credit to use" }</label>
-                        <input id="credit-amount" data-testid="credit-amount" type="text" inputmode="decimal"
-                            value={credit_value} disabled={*busy} oninput={on_credit_amount}
-                            aria-invalid={tender.is_err().then_some("true")} />
-                    }
-                } else {
-                    <p class="hint">{ "No store credit to use." }</p>
-                }
-                if let Err(m) = &tender {
-                    <p id="credit-error" class="field-error" role="alert">{ m }</p>
-                }
-                if let Ok(s) = &tender {
-                    <dl id="tender" class="totals tender" data-testid="tender">
-                        <MoneyRow label="Store credit" cents={s.credit} {currency} id="tender-credit" testid="tender-credit" />
-                        <MoneyRow label="Card" cents={s.card} {currency} id="tender-card" testid="tender-card" />
-                    </dl>
-                }
-                if tender.as_ref().is_ok_and(|s| s.card == 0) {
-                    <p id="no-card-needed" class="hint">{ "Your store credit covers the whole order: no card needed." }</p>
-                } else {
-                    <label for="card-select">{ "Card" }</label>
-                    <Select id="card-select" options={card_options} value={(*card).clone()} onchange={on_card}
-                        disabled={*busy} aria_label="Card" />
-                    <p class="hint">{ "Test cards of the payment simulator: nothing real is charged." }</p>
-                }
+                { tender.fields(*busy, "order") }
                 if let Some((f, code, fields)) = &*failure {
                     <div id="checkout-error" class="alert alert-error" role="alert" data-testid="error-message"
                         data-kind={f.kind} data-code={code.clone()}>

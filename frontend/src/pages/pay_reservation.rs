@@ -11,10 +11,9 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use super::NeedsLogin;
-use super::checkout::{CARDS, Failure, explain, split};
+use super::checkout::{Failure, explain, use_tender};
 use crate::clock::now_ms;
-use crate::components::{AppLink, ErrorBox, FieldErrors, Loading, MoneyRow, ReservationCard, Select};
-use crate::format::{cents_to_decimal, format_money, parse_price_cents};
+use crate::components::{AppLink, ErrorBox, FieldErrors, Loading, MoneyRow, ReservationCard};
 use crate::hooks::{Load, use_cart, use_load, use_session, use_title};
 use crate::routes::Route;
 use crate::services::idempotency::{Attempt, new_key};
@@ -204,9 +203,6 @@ fn PayForm(props: &PayFormProps) -> Html {
     let session = use_session();
     let cart_ctx = use_cart();
     let navigator = use_navigator();
-    let card = use_state(|| CARDS[0].0.to_owned());
-    let use_credit = use_state(|| true);
-    let credit_text = use_state(|| None::<String>);
     let busy = use_state(|| false);
     let attempt: Rc<RefCell<Option<Attempt<CheckoutRequest>>>> = use_mut_ref(|| None);
 
@@ -215,17 +211,8 @@ fn PayForm(props: &PayFormProps) -> Html {
     let total = r.total_cents;
     // Store credit in another currency cannot pay this.
     let balance = props.credit.filter(|(_, c)| *c == currency).map_or(0, |(b, _)| b.max(0));
-    let typed = credit_text.as_deref().map(parse_price_cents);
-    let tender = match typed {
-        Some(Err(m)) => Err(format!("Store credit: {m}.")),
-        Some(Ok(t)) => split(total, balance, *use_credit, Some(t)),
-        None => split(total, balance, *use_credit, None),
-    };
-    let request = tender.as_ref().ok().map(|s| CheckoutRequest {
-        card_token: (s.card > 0).then(|| (*card).clone()),
-        use_credit_cents: Some(s.credit),
-        reservation_id: Some(r.id),
-    });
+    let tender = use_tender(total, balance, currency);
+    let request = tender.request(Some(r.id));
 
     let on_pay = {
         let (api, cart_ctx, busy, attempt) =
@@ -279,71 +266,13 @@ fn PayForm(props: &PayFormProps) -> Html {
             });
         })
     };
-    let on_card = {
-        let card = card.clone();
-        Callback::from(move |v: String| card.set(v))
-    };
-    let on_use_credit = {
-        let use_credit = use_credit.clone();
-        Callback::from(move |e: Event| {
-            use_credit.set(e.target_unchecked_into::<web_sys::HtmlInputElement>().checked())
-        })
-    };
-    let on_credit_amount = {
-        let credit_text = credit_text.clone();
-        Callback::from(move |e: InputEvent| {
-            credit_text.set(Some(e.target_unchecked_into::<web_sys::HtmlInputElement>().value()))
-        })
-    };
-    let credit_value = match &*credit_text {
-        Some(t) => t.clone(),
-        None => cents_to_decimal(balance.min(total)),
-    };
-    let card_options: Vec<(String, String)> =
-        CARDS.iter().map(|(t, l)| ((*t).to_owned(), (*l).to_owned())).collect();
-    let pay_label = match (&tender, *busy) {
-        (_, true) => "Paying…".to_owned(),
-        (Ok(s), false) if s.card == 0 => "Pay with store credit".to_owned(),
-        (Ok(s), false) => format!("Pay {}", format_money(s.card, currency)),
-        (Err(_), false) => "Pay".to_owned(),
-    };
+    let pay_label = tender.pay_label(*busy);
 
     html! {
         <form id="checkout-form" class="card form checkout-payment" novalidate=true onsubmit={on_pay}
             data-reservation-id={r.id.to_string()}>
             <h2>{ "Payment" }</h2>
-            if balance > 0 {
-                <label class="check">
-                    <input id="use-credit" data-testid="use-credit" type="checkbox" checked={*use_credit}
-                        disabled={*busy} onchange={on_use_credit} />
-                    { format!("Use store credit (you have {})", format_money(balance, currency)) }
-                </label>
-                if *use_credit {
-                    <label for="credit-amount">{ "Store credit to use" }</label>
-                    <input id="credit-amount" data-testid="credit-amount" type="text" inputmode="decimal"
-                        value={credit_value} disabled={*busy} oninput={on_credit_amount}
-                        aria-invalid={tender.is_err().then_some("true")} />
-                }
-            } else {
-                <p class="hint">{ "No store credit to use." }</p>
-            }
-            if let Err(m) = &tender {
-                <p id="credit-error" class="field-error" role="alert">{ m }</p>
-            }
-            if let Ok(s) = &tender {
-                <dl id="tender" class="totals tender" data-testid="tender">
-                    <MoneyRow label="Store credit" cents={s.credit} {currency} id="tender-credit" testid="tender-credit" />
-                    <MoneyRow label="Card" cents={s.card} {currency} id="tender-card" testid="tender-card" />
-                </dl>
-            }
-            if tender.as_ref().is_ok_and(|s| s.card == 0) {
-                <p id="no-card-needed" class="hint">{ "Your store credit covers the whole amount: no card needed." }</p>
-            } else {
-                <label for="card-select">{ "Card" }</label>
-                <Select id="card-select" options={card_options} value={(*card).clone()} onchange={on_card}
-                    disabled={*busy} aria_label="Card" />
-                <p class="hint">{ "Test cards of the payment simulator: nothing real is charged." }</p>
-            }
+            { tender.fields(*busy, "amount") }
             <button id="pay-button" data-testid="pay-button" type="submit" disabled={*busy || request.is_none()}>
                 { pay_label }
             </button>
