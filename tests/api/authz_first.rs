@@ -30,6 +30,10 @@ const SIGNED_IN_BODY_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/orders/1/cancel"),
     ("POST", "/api/flash/sales/1/reservations"),
     ("POST", "/api/flash/reservations/1/cancel"),
+    ("POST", "/api/returns/preview"),
+    ("POST", "/api/returns"),
+    ("POST", "/api/returns/1/actions"),
+    ("POST", "/api/returns/1/photos"),
 ];
 
 /// Every staff-only route read with a query (or nothing at all).
@@ -42,6 +46,8 @@ const QUERY_ROUTES: &[&str] = &[
     "/api/staff/reconciliation",
     "/api/admin/sales",
     "/api/admin/sales/1",
+    "/api/staff/returns",
+    "/api/staff/returns/figures",
 ];
 
 /// Routes any signed-in account may read, with a query (or nothing at all).
@@ -54,6 +60,9 @@ const SIGNED_IN_QUERY_ROUTES: &[&str] = &[
     "/api/credit",
     "/api/flash/reservations",
     "/api/flash/reservations/1",
+    "/api/returns",
+    "/api/returns/1",
+    "/api/returns/1/photos/1",
 ];
 
 /// Bodies that would be 400, 413, 415 or 422 for a caller allowed in: (content type, body).

@@ -58,6 +58,17 @@ const MATRIX: &[(&str, &str, [u16; 6])] = &[
     ("GET",   "/api/flash/sales",                         [200, 200, 200, 200, 200, 200]),
     ("GET",   "/api/flash/sales/{id}",                    [200, 200, 200, 200, 200, 200]),
     ("POST",  "/api/flash/sales/{id}/reservations",       [401, 201, 201, 201, 201, 201]),
+    // returns: each caller returns from their own delivered order; staff see anyone's return
+    ("POST",  "/api/returns/preview",                     [401, 200, 200, 200, 200, 200]),
+    ("POST",  "/api/returns",                             [401, 201, 201, 201, 201, 201]),
+    ("GET",   "/api/returns",                             [401, 200, 200, 200, 200, 200]),
+    ("GET",   "/api/returns/{id}",                        [401, 200, 200, 200, 200, 200]),
+    // approving the demo customer's return: the RMA transition table says support and admin
+    ("POST",  "/api/returns/{id}/actions",                [401, 403, 200, 403, 403, 200]),
+    ("POST",  "/api/returns/{id}/photos",                 [401, 201, 201, 201, 201, 201]),
+    ("GET",   "/api/returns/{id}/photos/{photo}",         [401, 200, 200, 200, 200, 200]),
+    ("GET",   "/api/staff/returns",                       [401, 403, 200, 200, 200, 200]),
+    ("GET",   "/api/staff/returns/figures",               [401, 403, 200, 200, 200, 200]),
     ("GET",   "/api/flash/reservations",                  [401, 200, 200, 200, 200, 200]),
     ("GET",   "/api/flash/reservations/{id}",             [401, 200, 200, 200, 200, 200]),
     ("POST",  "/api/flash/reservations/{id}/cancel",      [401, 200, 200, 200, 200, 200]),
@@ -104,6 +115,26 @@ async fn matrix_reservation(app: &TestApp, token: &str, n: usize) -> i64 {
         .await
         .unwrap();
     assert_eq!(r.status(), 201, "matrix reservation");
+    r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+}
+
+/// `token`'s delivered order of one unit of a fresh product: the return request body for it.
+async fn return_request(app: &TestApp, token: &str, n: usize) -> Value {
+    let p = stocked_product(app, n).await;
+    let order = app.delivered_order(token, &[(p.id.get(), 1)], 0, &format!("matrix-return-{n}")).await;
+    json!({"order_id": order["id"], "lines": [{"order_line_id": order["lines"][0]["id"], "quantity": 1}],
+           "reason": "defective"})
+}
+
+/// A return of `token`'s (by default the demo customer's), waiting for support.
+async fn matrix_return(app: &TestApp, token: Option<&str>, n: usize) -> i64 {
+    let customer = match token {
+        Some(t) => t.to_owned(),
+        None => app.token_for("customer").await,
+    };
+    let body = return_request(app, &customer, n).await;
+    let r = app.post_json("/api/returns", &body, Some(&customer)).send().await.unwrap();
+    assert_eq!(r.status(), 201, "matrix return");
     r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
 }
 
@@ -213,6 +244,49 @@ async fn request(
             Some(t) => matrix_reservation(app, t, n).await,
             None => 1,
         },
+        "/api/returns/preview" | "/api/returns" if method == "POST" => {
+            let body = match token {
+                Some(t) => return_request(app, t, n).await,
+                None => {
+                    json!({"order_id": 1, "lines": [{"order_line_id": 1, "quantity": 1}], "reason": "other"})
+                }
+            };
+            return app.send_json(Method::POST, template, &body, token);
+        }
+        "/api/returns/{id}" => matrix_return(app, None, n).await,
+        "/api/returns/{id}/actions" => {
+            let id = matrix_return(app, None, n).await;
+            let path = template.replace("{id}", &id.to_string());
+            return app.send_json(Method::POST, &path, &json!({"action": "approve", "version": 1}), token);
+        }
+        "/api/returns/{id}/photos" => {
+            let id = match token {
+                Some(t) => matrix_return(app, Some(t), n).await,
+                None => 1,
+            };
+            let (ct, body) = retail_tests::multipart(&[("photo", "p.png", retail_tests::PNG)]);
+            let rb = app
+                .client
+                .post(app.url(&format!("/api/returns/{id}/photos")))
+                .header("content-type", ct)
+                .body(body);
+            return match token {
+                Some(t) => rb.bearer_auth(t),
+                None => rb,
+            };
+        }
+        "/api/returns/{id}/photos/{photo}" => {
+            let customer = app.token_for("customer").await;
+            let id = matrix_return(app, Some(&customer), n).await;
+            let r = app.upload(id, &[("photo", "p.png", retail_tests::PNG)], &customer).await;
+            assert_eq!(r.status(), 201, "matrix photo");
+            let photo = r.json::<Value>().await.unwrap()["photos"][0]["id"].as_i64().unwrap();
+            let rb = app.client.get(app.url(&format!("/api/returns/{id}/photos/{photo}")));
+            return match token {
+                Some(t) => rb.bearer_auth(t),
+                None => rb,
+            };
+        }
         "/api/admin/sales/{id}" | "/api/admin/sales/{id}/end" if method != "PUT" => {
             matrix_sale(app, n, false).await.0
         }

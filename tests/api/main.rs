@@ -19,5 +19,6 @@ mod openapi;
 mod ops;
 mod proxy;
 mod recovery;
+mod returns;
 mod search;
 mod spa;

@@ -136,6 +136,114 @@ impl TestApp {
     }
 }
 
+/// A 1x1 PNG (valid signature and chunks), for photo uploads.
+pub const PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00,
+    0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00,
+    0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x60, 0x00, 0x02, 0x00, 0x00, 0x05, 0x00,
+    0x01, 0x7a, 0x5e, 0xab, 0x3f, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+/// A `multipart/form-data` body of file parts `(field name, file name, bytes)`: the
+/// content type (with its boundary) and the body.
+pub fn multipart(parts: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "retail-test-boundary-7d2f";
+    let mut body = Vec::new();
+    for (name, file, bytes) in parts {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\n\
+                 Content-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+impl TestApp {
+    /// A new product (as the admin): its ID.
+    pub async fn product(&self, sku: &str, price_cents: i64, stock: i64, category: &str) -> i64 {
+        let admin = self.token_for("admin").await;
+        let body = serde_json::json!({"sku": sku, "name": format!("Product {sku}"), "price_cents": price_cents,
+                                      "currency": "EUR", "category": category, "initial_stock": stock});
+        let r = self.post_json("/api/admin/products", &body, Some(&admin)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED, "create product {sku}");
+        r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+    }
+
+    /// `token`'s order of `lines` (product ID, units), paid by card (and `credit_cents` of
+    /// store credit), shipped and delivered by the admin.
+    pub async fn delivered_order(
+        &self,
+        token: &str,
+        lines: &[(i64, i64)],
+        credit_cents: i64,
+        key: &str,
+    ) -> Value {
+        let r = self.client.delete(self.url("/api/cart")).bearer_auth(token).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        for (product, qty) in lines {
+            let r = self
+                .post_json(
+                    "/api/cart/lines",
+                    &serde_json::json!({"product_id": product, "quantity": qty}),
+                    Some(token),
+                )
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK, "add to cart");
+        }
+        let r = self
+            .post_json(
+                "/api/checkout",
+                &serde_json::json!({"card_token": "tok_visa", "use_credit_cents": credit_cents}),
+                Some(token),
+            )
+            .header("Idempotency-Key", key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED, "checkout");
+        let order: Value = r.json().await.unwrap();
+        let id = order["id"].as_i64().unwrap();
+        let admin = self.token_for("admin").await;
+        let ship = serde_json::json!({"carrier": "DHL", "tracking": format!("T{id}")});
+        let r = self
+            .post_json(&format!("/api/staff/orders/{id}/ship"), &ship, Some(&admin))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "ship");
+        let r = self
+            .client
+            .post(self.url(&format!("/api/staff/orders/{id}/deliver")))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "deliver");
+        r.json().await.unwrap()
+    }
+
+    /// Uploads `parts` as photos of return `rma` (the raw answer).
+    pub async fn upload(&self, rma: i64, parts: &[(&str, &str, &[u8])], token: &str) -> Response {
+        let (ct, body) = multipart(parts);
+        self.client
+            .post(self.url(&format!("/api/returns/{rma}/photos")))
+            .bearer_auth(token)
+            .header("content-type", ct)
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
 fn auth(rb: RequestBuilder, token: Option<&str>) -> RequestBuilder {
     match token {
         Some(t) => rb.bearer_auth(t),

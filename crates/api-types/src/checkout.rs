@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 pub use retail_domain::cart::LineIssue;
 pub use retail_domain::credit::CreditKind;
-pub use retail_domain::ids::{CartLineId, CreditEntryId, OrderId, PaymentId};
+pub use retail_domain::ids::{CartLineId, CreditEntryId, OrderId, OrderLineId, PaymentId};
 pub use retail_domain::order::{OrderAction, OrderState};
 
 use crate::{Currency, Pagination, ProductId, UserId};
@@ -169,6 +169,8 @@ pub struct Order {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct OrderLine {
+    /// The line (what a return names).
+    pub id: OrderLineId,
     /// The product.
     pub product_id: ProductId,
     /// SKU at the time of purchase.
@@ -373,6 +375,10 @@ pub struct ReconciliationReport {
     /// reservations, or that sold or holds more than it was allocated.
     #[serde(default)]
     pub sale_discrepancies: Vec<i64>,
+    /// Returns whose recorded refunds, credit, restocks or replacement differ from what
+    /// their disposition decided.
+    #[serde(default)]
+    pub return_discrepancies: Vec<i64>,
     /// When checked (UTC).
     pub checked_at: DateTime<Utc>,
 }

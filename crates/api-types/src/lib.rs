@@ -11,6 +11,8 @@ mod checkout;
 pub use checkout::*;
 mod flash;
 pub use flash::*;
+mod returns;
+pub use returns::*;
 
 pub use retail_domain::account::Role;
 pub use retail_domain::{Currency, ProductId, UserId};
@@ -226,6 +228,8 @@ pub struct Product {
     pub image_url: Option<String>,
     /// Visible to shoppers.
     pub active: bool,
+    /// Whether it may be returned (within its category's return window).
+    pub returnable: bool,
     /// Increases on every change; send it back when updating (optimistic concurrency).
     pub version: i64,
     /// Created (UTC).
@@ -342,6 +346,10 @@ pub struct CreateProductRequest {
     /// Visible to shoppers (default true).
     #[serde(default = "yes")]
     pub active: bool,
+    /// May be returned within its category's return window (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
+    pub returnable: Option<bool>,
 }
 
 fn yes() -> bool {
@@ -409,6 +417,10 @@ pub struct UpdateProductRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub active: Option<bool>,
+    /// `false`: the product can no longer be returned; `true`: it can again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
+    pub returnable: Option<bool>,
 }
 
 /// Body of `POST /api/admin/products/{id}/stock`.

@@ -159,6 +159,7 @@ impl Role {
             (_, ManageOrders) => matches!(self, Role::Support | Role::Warehouse),
             (_, ViewOrders) => matches!(self, Role::Support | Role::Warehouse | Role::Finance),
             (_, GrantCredit | Reconcile) => self == Role::Finance,
+            (_, HandleReturns) => self.is_staff(),
         }
     }
 }
@@ -190,11 +191,14 @@ pub enum Permission {
     Reconcile,
     /// Schedule, edit and end flash sales, and watch them live.
     ManageSales,
+    /// See every return, its photos and log, the staff queues and the return figures (what
+    /// a team may do to a return is the RMA transition table's decision).
+    HandleReturns,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 9] = [
+    pub const ALL: [Permission; 10] = [
         Permission::ManageCatalog,
         Permission::ManageUsers,
         Permission::ViewAudit,
@@ -204,6 +208,7 @@ impl Permission {
         Permission::GrantCredit,
         Permission::Reconcile,
         Permission::ManageSales,
+        Permission::HandleReturns,
     ];
 }
 
@@ -316,6 +321,10 @@ mod tests {
             (Role::Admin, Reconcile),
             (Role::Finance, Reconcile),
             (Role::Admin, ManageSales),
+            (Role::Admin, HandleReturns),
+            (Role::Support, HandleReturns),
+            (Role::Warehouse, HandleReturns),
+            (Role::Finance, HandleReturns),
         ];
         for r in Role::ALL {
             for p in Permission::ALL {

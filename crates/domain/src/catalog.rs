@@ -96,6 +96,8 @@ pub struct NewProduct {
     pub initial_stock: i64,
     /// Whether shoppers can see it.
     pub active: bool,
+    /// Whether it may be returned.
+    pub returnable: bool,
 }
 
 /// Raw creation input, as the API received it.
@@ -119,6 +121,8 @@ pub struct NewProductInput<'a> {
     pub initial_stock: i64,
     /// Visible to shoppers.
     pub active: bool,
+    /// May be returned (`None`: yes).
+    pub returnable: Option<bool>,
 }
 
 impl NewProduct {
@@ -144,6 +148,7 @@ impl NewProduct {
                 image_url: image_url?,
                 initial_stock: initial_stock?,
                 active: input.active,
+                returnable: input.returnable.unwrap_or(true),
             })
         })
     }
@@ -166,6 +171,8 @@ pub struct ProductPatch {
     pub image_url: Option<Option<String>>,
     /// Activate or deactivate.
     pub active: Option<bool>,
+    /// Make returnable or not.
+    pub returnable: Option<bool>,
 }
 
 /// Raw update input, as the API received it.
@@ -185,6 +192,8 @@ pub struct ProductPatchInput<'a> {
     pub image_url: Option<&'a str>,
     /// Activate or deactivate.
     pub active: Option<bool>,
+    /// Make returnable or not.
+    pub returnable: Option<bool>,
 }
 
 impl ProductPatch {
@@ -199,6 +208,7 @@ impl ProductPatch {
             category: input.category.and_then(|v| e.check(category(v))),
             image_url: input.image_url.and_then(|v| e.check(image_url(v))),
             active: input.active,
+            returnable: input.returnable,
         };
         if e.0.is_empty() && patch == ProductPatch::default() {
             e.0.push(FieldError::new("body", "names no field to change"));
@@ -290,6 +300,7 @@ mod tests {
             image_url: "",
             initial_stock: 5,
             active: true,
+            returnable: None,
         }
     }
 

@@ -404,6 +404,52 @@ impl Disposition {
     }
 }
 
+/// How goods that the shop does not keep leave the warehouse, when a repair or a rejection
+/// is completed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum GoodsOutcome {
+    /// Repaired and shipped back to the customer (carrier and tracking recorded).
+    ShippedBack,
+    /// Sent back to the customer as they came (carrier and tracking recorded).
+    ReturnedToCustomer,
+    /// Disposed of (with the customer's agreement).
+    Disposed,
+}
+
+names!(GoodsOutcome, 3, "Every outcome.", {
+    ShippedBack => "shipped_back",
+    ReturnedToCustomer => "returned_to_customer",
+    Disposed => "disposed",
+});
+
+impl GoodsOutcome {
+    /// Whether the outcome fits the disposition: a repair ends shipped back; a rejection ends
+    /// returned to the customer or disposed of; the other dispositions complete on their own.
+    pub fn fits(self, disposition: Disposition) -> bool {
+        match disposition {
+            Disposition::Repair => self == GoodsOutcome::ShippedBack,
+            Disposition::Reject => {
+                matches!(self, GoodsOutcome::ReturnedToCustomer | GoodsOutcome::Disposed)
+            }
+            Disposition::Refund | Disposition::Replacement | Disposition::StoreCredit => false,
+        }
+    }
+
+    /// Whether the goods travel, so that a carrier and a tracking code are required.
+    pub fn ships(self) -> bool {
+        self != GoodsOutcome::Disposed
+    }
+}
+
+/// The median of `sorted` (ascending): the middle value, or the lower of the two middle ones
+/// for an even count (a time that really occurred, never an average of two); `None` when
+/// empty.
+pub fn median(sorted: &[i64]) -> Option<i64> {
+    if sorted.is_empty() { None } else { sorted.get((sorted.len() - 1) / 2).copied() }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Request limits and texts
 // ---------------------------------------------------------------------------------------------
@@ -1578,5 +1624,35 @@ mod tests {
                 ));
             }
         }
+    }
+
+    #[test]
+    fn goods_outcomes_fit_only_repair_and_reject() {
+        for o in GoodsOutcome::ALL {
+            assert_eq!(GoodsOutcome::parse(o.as_str()), Some(o));
+            for d in Disposition::ALL {
+                let expected = matches!(
+                    (d, o),
+                    (Disposition::Repair, GoodsOutcome::ShippedBack)
+                        | (Disposition::Reject, GoodsOutcome::ReturnedToCustomer | GoodsOutcome::Disposed)
+                );
+                assert_eq!(o.fits(d), expected, "{d} {o}");
+                // Exactly the dispositions staff complete take an outcome.
+                if o.fits(d) {
+                    assert!(!d.completed_by_system());
+                }
+            }
+        }
+        assert!(GoodsOutcome::ShippedBack.ships() && GoodsOutcome::ReturnedToCustomer.ships());
+        assert!(!GoodsOutcome::Disposed.ships());
+    }
+
+    #[test]
+    fn median_takes_the_lower_middle() {
+        assert_eq!(median(&[]), None);
+        assert_eq!(median(&[7]), Some(7));
+        assert_eq!(median(&[1, 9]), Some(1));
+        assert_eq!(median(&[1, 2, 30]), Some(2));
+        assert_eq!(median(&[1, 2, 3, 40]), Some(2));
     }
 }

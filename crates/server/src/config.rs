@@ -43,6 +43,8 @@ pub struct Settings {
     pub checkout: CheckoutSettings,
     /// Flash sales: hold time, the per-customer purchase limit, caches.
     pub flash: FlashSettings,
+    /// Returns: windows, the restocking-fee policy, photo limits, per-stage targets.
+    pub returns: ReturnSettings,
 }
 
 impl Default for Settings {
@@ -63,6 +65,7 @@ impl Default for Settings {
             payments: PaymentSettings::default(),
             checkout: CheckoutSettings::default(),
             flash: FlashSettings::default(),
+            returns: ReturnSettings::default(),
         }
     }
 }
@@ -547,5 +550,125 @@ impl CheckoutSettings {
     pub fn credit_currency(&self) -> retail_domain::Currency {
         retail_domain::Currency::parse("credit_currency", &self.credit_currency)
             .unwrap_or(retail_domain::Currency::EUR)
+    }
+}
+
+/// Returns (RMA) settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ReturnSettings {
+    /// Days after delivery a product may be returned, unless its category says otherwise.
+    pub window_days: u32,
+    /// Return windows per category (`{ electronics = 14 }`), in days.
+    pub category_window_days: std::collections::BTreeMap<String, u32>,
+    /// Restocking fees overriding the defaults, in basis points, keyed
+    /// `"<reason>/<condition>"` (`{ "no_longer_needed/resellable" = 1000 }`).
+    pub fee_bps: std::collections::BTreeMap<String, u32>,
+    /// Largest photo accepted, in bytes.
+    pub photo_max_bytes: usize,
+    /// Service-level target per stage, in hours (`{ validating = 24 }`); stages not named
+    /// have none.
+    pub sla_hours: std::collections::BTreeMap<String, u32>,
+}
+
+impl Default for ReturnSettings {
+    fn default() -> Self {
+        let sla = [
+            ("validating", 24),
+            ("approved", 14 * 24),
+            ("shipping", 10 * 24),
+            ("received", 24),
+            ("inspecting", 48),
+            ("inspected", 24),
+            ("disposition", 24),
+            ("processing", 4),
+        ];
+        Self {
+            window_days: retail_domain::rma::DEFAULT_WINDOW_DAYS,
+            category_window_days: std::collections::BTreeMap::new(),
+            fee_bps: std::collections::BTreeMap::new(),
+            photo_max_bytes: 5 * 1024 * 1024,
+            sla_hours: sla.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+        }
+    }
+}
+
+/// The return rules the settings describe, checked once at startup.
+#[derive(Debug, Clone)]
+pub struct ReturnPolicy {
+    /// Return windows.
+    pub windows: retail_domain::rma::ReturnWindows,
+    /// Restocking fees.
+    pub fees: retail_domain::rma::FeePolicy,
+    /// Targets per stage, in seconds.
+    pub sla_secs: Vec<(retail_domain::rma::RmaStage, i64)>,
+    /// Largest photo, in bytes.
+    pub photo_max_bytes: usize,
+}
+
+impl ReturnPolicy {
+    /// The target of `stage`, in seconds.
+    pub fn sla_of(&self, stage: retail_domain::rma::RmaStage) -> Option<i64> {
+        self.sla_secs.iter().find(|(s, _)| *s == stage).map(|(_, n)| *n)
+    }
+}
+
+impl ReturnSettings {
+    /// Checks the settings and builds the policy; the error names the bad setting.
+    pub fn policy(&self) -> Result<ReturnPolicy, String> {
+        use retail_domain::rma::{Condition, FeePolicy, ReturnReason, ReturnWindows, RmaStage};
+        let bad = |what: &str, e: &dyn std::fmt::Display| format!("returns.{what}: {e}");
+        let mut windows = ReturnWindows::new(self.window_days).map_err(|e| bad("window_days", &e))?;
+        for (cat, days) in &self.category_window_days {
+            windows = windows.with_category(cat, *days).map_err(|e| bad("category_window_days", &e))?;
+        }
+        let mut fees = FeePolicy::default();
+        for (key, bps) in &self.fee_bps {
+            let (r, c) = key.split_once('/').unwrap_or((key, ""));
+            let reason =
+                ReturnReason::parse(r).ok_or_else(|| bad("fee_bps", &format!("unknown reason {r:?}")))?;
+            let condition =
+                Condition::parse(c).ok_or_else(|| bad("fee_bps", &format!("unknown condition {c:?}")))?;
+            fees = fees.with(reason, condition, *bps).map_err(|e| bad("fee_bps", &e))?;
+        }
+        let mut sla_secs = Vec::new();
+        for (stage, hours) in &self.sla_hours {
+            let s = RmaStage::parse(stage)
+                .ok_or_else(|| bad("sla_hours", &format!("unknown stage {stage:?}")))?;
+            sla_secs.push((s, i64::from(*hours) * 3600));
+        }
+        if self.photo_max_bytes == 0 {
+            return Err(bad("photo_max_bytes", &"must be positive"));
+        }
+        Ok(ReturnPolicy { windows, fees, sla_secs, photo_max_bytes: self.photo_max_bytes })
+    }
+}
+
+#[cfg(test)]
+mod return_tests {
+    use super::*;
+
+    #[test]
+    fn the_default_return_settings_make_a_policy_and_bad_ones_name_the_setting() {
+        let p = ReturnSettings::default().policy().unwrap();
+        assert_eq!(p.sla_of(retail_domain::rma::RmaStage::Validating), Some(24 * 3600));
+        assert_eq!(p.sla_of(retail_domain::rma::RmaStage::Completed), None);
+        let mut s = ReturnSettings::default();
+        s.fee_bps.insert("no_longer_needed/resellable".into(), 1000);
+        s.category_window_days.insert("Electronics".into(), 14);
+        let p = s.policy().unwrap();
+        assert_eq!(p.windows.days_for("electronics"), 14);
+        assert_eq!(
+            p.fees.bps(
+                retail_domain::rma::ReturnReason::NoLongerNeeded,
+                retail_domain::rma::Condition::Resellable
+            ),
+            1000
+        );
+        s.fee_bps.insert("bored/resellable".into(), 10);
+        assert!(s.policy().unwrap_err().starts_with("returns.fee_bps"));
+        let mut s = ReturnSettings::default();
+        s.sla_hours.insert("limbo".into(), 1);
+        assert!(s.policy().unwrap_err().starts_with("returns.sla_hours"));
     }
 }

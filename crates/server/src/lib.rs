@@ -9,6 +9,7 @@ pub mod openapi;
 pub mod payments;
 pub mod seed;
 pub mod seed_orders;
+pub mod seed_returns;
 pub mod seed_sales;
 pub mod service;
 pub mod startup;

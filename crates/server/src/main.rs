@@ -224,11 +224,12 @@ async fn run(command: Command, settings: Settings) -> Result<(), String> {
             let db = open_database(&settings).map_err(|e| e.to_string())?;
             let r = seed::run(&db).await.map_err(|e| format!("{e:?}"))?;
             println!(
-                "seed: {} account(s), {} product(s), {} demo order(s) and {} demo sale(s) created ({} products defined)",
+                "seed: {} account(s), {} product(s), {} demo order(s), {} demo sale(s) and {} demo return(s) created ({} products defined)",
                 r.accounts_created,
                 r.products_created,
                 r.orders_created,
                 r.sales_created,
+                r.returns_created,
                 seed::product_count()
             );
             println!("demo accounts (change or remove them before going live):");
@@ -398,6 +399,7 @@ tools TOO hammer, screwdriver set, cordless drill, tape measure, spirit level, w
             image_url: "",
             initial_stock: 0,
             active: true,
+            returnable: None,
         })
         .map_err(|e| format!("generated product {sku} is invalid: {e:?}"))
     }

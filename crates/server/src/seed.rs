@@ -138,6 +138,8 @@ pub struct SeedReport {
     pub orders_created: usize,
     /// Demo flash sales created now.
     pub sales_created: usize,
+    /// Demo returns created now.
+    pub returns_created: usize,
 }
 
 /// Creates whatever demo data is missing.
@@ -206,6 +208,7 @@ pub async fn run(db: &Db) -> Result<SeedReport, ServiceError> {
                 image_url: &image_url,
                 initial_stock: stock.max(0),
                 active: true,
+                returnable: None,
             })?;
             wanted.push(new);
         }
@@ -261,6 +264,7 @@ pub async fn run(db: &Db) -> Result<SeedReport, ServiceError> {
         .await?;
     report.orders_created = crate::seed_orders::run(db).await?;
     report.sales_created = crate::seed_sales::run(db).await?;
+    report.returns_created = crate::seed_returns::run(db).await?;
     Ok(report)
 }
 

@@ -167,6 +167,7 @@ impl Application {
                 std::time::Duration::from_millis(settings.flash.sold_out_memo_ms),
                 std::time::Duration::from_millis(settings.flash.listing_ttl_ms),
             )),
+            returns: Arc::new(settings.returns.policy().map_err(StartupError::Config)?),
             settings: settings.clone(),
         }
         .into_data();

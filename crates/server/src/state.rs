@@ -34,6 +34,8 @@ pub struct AppState {
     pub payments: crate::payments::Payments,
     /// Flash sales: the sold-out board and the listing cache.
     pub flash: Arc<FlashMemory>,
+    /// Return rules (windows, fees, photo limit, stage targets), checked at startup.
+    pub returns: Arc<crate::config::ReturnPolicy>,
 }
 
 /// What this process remembers about flash sales, so that a stampede on a sold-out item is

@@ -133,7 +133,11 @@ pub async fn run_once_with(
     for id in &report.sale_discrepancies {
         tracing::error!(sale_id = %id, "reconciliation: flash-sale counters differ from the reservations");
     }
+    for id in &report.return_discrepancies {
+        tracing::error!(rma_id = %id, "reconciliation: a return's recorded movements differ from its disposition");
+    }
     let reconciliation_mismatches = report.sale_discrepancies.len()
+        + report.return_discrepancies.len()
         + report.captures_without_order.len()
         + report.paid_orders_without_capture.len()
         + report.amount_mismatches.len()

@@ -4,8 +4,9 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use crate::schema::{
-    audit_log, cart_lines, idempotency_keys, order_lines, orders, payments, products, sale_items,
-    sale_reservations, sales, sessions, stock_movements, store_credit_entries, users,
+    audit_log, cart_lines, idempotency_keys, order_lines, orders, payments, products, rma_effects,
+    rma_events, rma_lines, rma_photos, rmas, sale_items, sale_reservations, sales, sessions, stock_movements,
+    store_credit_entries, users,
 };
 
 /// A row of `users`.
@@ -62,6 +63,7 @@ pub struct ProductRow {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub returnable: bool,
 }
 
 /// A row of `stock_movements`.
@@ -245,4 +247,98 @@ pub struct ReservationRow {
     pub order_id: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A row of `rmas`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = rmas, check_for_backend(diesel::sqlite::Sqlite))]
+pub struct RmaRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub order_id: i64,
+    pub stage: String,
+    pub version: i64,
+    pub reason: String,
+    pub description: Option<String>,
+    pub problems: Option<String>,
+    pub currency: String,
+    pub gross_cents: i64,
+    pub carrier: Option<String>,
+    pub tracking: Option<String>,
+    pub condition: Option<String>,
+    pub inspection_note: Option<String>,
+    pub disposition: Option<String>,
+    pub decision_note: Option<String>,
+    pub fee_cents: Option<i64>,
+    pub amount_cents: Option<i64>,
+    pub refund_card_cents: Option<i64>,
+    pub refund_credit_cents: Option<i64>,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub replacement_order_id: Option<i64>,
+    pub outcome: Option<String>,
+    pub outcome_carrier: Option<String>,
+    pub outcome_tracking: Option<String>,
+    pub stage_entered_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A row of `rma_lines`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = rma_lines, check_for_backend(diesel::sqlite::Sqlite))]
+pub struct RmaLineRow {
+    pub id: i64,
+    pub rma_id: i64,
+    pub order_line_id: i64,
+    pub product_id: i64,
+    pub sku: String,
+    pub name: String,
+    pub unit_price_cents: i64,
+    pub quantity: i64,
+}
+
+/// A row of `rma_events`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = rma_events, check_for_backend(diesel::sqlite::Sqlite))]
+pub struct RmaEventRow {
+    pub id: i64,
+    pub rma_id: i64,
+    pub actor_id: Option<i64>,
+    pub actor_role: String,
+    pub action: String,
+    pub from_stage: Option<String>,
+    pub to_stage: String,
+    pub note: Option<String>,
+    pub stage_secs: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A row of `rma_photos`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = rma_photos, check_for_backend(diesel::sqlite::Sqlite))]
+pub struct RmaPhotoRow {
+    pub id: i64,
+    pub rma_id: i64,
+    pub stored_name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub uploaded_by: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A row of `rma_effects`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = rma_effects, check_for_backend(diesel::sqlite::Sqlite))]
+pub struct RmaEffectRow {
+    pub id: i64,
+    pub rma_id: i64,
+    pub idempotency_key: String,
+    pub kind: String,
+    pub amount_cents: i64,
+    pub product_id: Option<i64>,
+    pub quantity: i64,
+    pub reference: Option<String>,
+    pub created_at: DateTime<Utc>,
 }

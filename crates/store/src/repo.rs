@@ -10,6 +10,7 @@ pub mod idempotency;
 pub mod orders;
 pub mod payments;
 pub mod products;
+pub mod returns;
 pub mod sales;
 pub mod sessions;
 pub mod users;

@@ -39,6 +39,7 @@ diesel::table! {
         version -> BigInt,
         created_at -> TimestamptzSqlite,
         updated_at -> TimestamptzSqlite,
+        returnable -> Bool,
     }
 }
 
@@ -221,6 +222,95 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    rmas (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        order_id -> BigInt,
+        stage -> Text,
+        version -> BigInt,
+        reason -> Text,
+        description -> Nullable<Text>,
+        problems -> Nullable<Text>,
+        currency -> Text,
+        gross_cents -> BigInt,
+        carrier -> Nullable<Text>,
+        tracking -> Nullable<Text>,
+        condition -> Nullable<Text>,
+        inspection_note -> Nullable<Text>,
+        disposition -> Nullable<Text>,
+        decision_note -> Nullable<Text>,
+        fee_cents -> Nullable<BigInt>,
+        amount_cents -> Nullable<BigInt>,
+        refund_card_cents -> Nullable<BigInt>,
+        refund_credit_cents -> Nullable<BigInt>,
+        attempts -> BigInt,
+        last_error -> Nullable<Text>,
+        replacement_order_id -> Nullable<BigInt>,
+        outcome -> Nullable<Text>,
+        outcome_carrier -> Nullable<Text>,
+        outcome_tracking -> Nullable<Text>,
+        stage_entered_at -> TimestamptzSqlite,
+        created_at -> TimestamptzSqlite,
+        updated_at -> TimestamptzSqlite,
+    }
+}
+
+diesel::table! {
+    rma_lines (id) {
+        id -> BigInt,
+        rma_id -> BigInt,
+        order_line_id -> BigInt,
+        product_id -> BigInt,
+        sku -> Text,
+        name -> Text,
+        unit_price_cents -> BigInt,
+        quantity -> BigInt,
+    }
+}
+
+diesel::table! {
+    rma_events (id) {
+        id -> BigInt,
+        rma_id -> BigInt,
+        actor_id -> Nullable<BigInt>,
+        actor_role -> Text,
+        action -> Text,
+        from_stage -> Nullable<Text>,
+        to_stage -> Text,
+        note -> Nullable<Text>,
+        stage_secs -> BigInt,
+        created_at -> TimestamptzSqlite,
+    }
+}
+
+diesel::table! {
+    rma_photos (id) {
+        id -> BigInt,
+        rma_id -> BigInt,
+        stored_name -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        uploaded_by -> Nullable<BigInt>,
+        created_at -> TimestamptzSqlite,
+    }
+}
+
+diesel::table! {
+    rma_effects (id) {
+        id -> BigInt,
+        rma_id -> BigInt,
+        idempotency_key -> Text,
+        kind -> Text,
+        amount_cents -> BigInt,
+        product_id -> Nullable<BigInt>,
+        quantity -> BigInt,
+        reference -> Nullable<Text>,
+        created_at -> TimestamptzSqlite,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(retired_refresh_tokens -> sessions (session_id));
 diesel::joinable!(stock_movements -> products (product_id));
@@ -232,6 +322,11 @@ diesel::joinable!(sale_items -> sales (sale_id));
 diesel::joinable!(sale_items -> products (product_id));
 diesel::joinable!(sale_reservations -> sales (sale_id));
 diesel::joinable!(sale_reservations -> products (product_id));
+diesel::joinable!(rmas -> users (user_id));
+diesel::joinable!(rma_lines -> rmas (rma_id));
+diesel::joinable!(rma_events -> rmas (rma_id));
+diesel::joinable!(rma_photos -> rmas (rma_id));
+diesel::joinable!(rma_effects -> rmas (rma_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     sessions,
@@ -248,5 +343,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     store_credit_entries,
     sales,
     sale_items,
-    sale_reservations
+    sale_reservations,
+    rmas,
+    rma_lines,
+    rma_events,
+    rma_photos,
+    rma_effects
 );

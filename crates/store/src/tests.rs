@@ -26,6 +26,7 @@ fn product(sku: &str, name: &str, cat: &str, price: i64) -> NewProduct {
         image_url: "",
         initial_stock: 0,
         active: true,
+        returnable: None,
     })
     .unwrap()
 }
@@ -55,6 +56,11 @@ async fn schema_matches_migrations() {
         schema::sales::table.select(crate::models::SaleRow::as_select()).load(c)?;
         schema::sale_items::table.select(crate::models::SaleItemRow::as_select()).load(c)?;
         schema::sale_reservations::table.select(crate::models::ReservationRow::as_select()).load(c)?;
+        schema::rmas::table.select(crate::models::RmaRow::as_select()).load(c)?;
+        schema::rma_lines::table.select(crate::models::RmaLineRow::as_select()).load(c)?;
+        schema::rma_events::table.select(crate::models::RmaEventRow::as_select()).load(c)?;
+        schema::rma_photos::table.select(crate::models::RmaPhotoRow::as_select()).load(c)?;
+        schema::rma_effects::table.select(crate::models::RmaEffectRow::as_select()).load(c)?;
         products::catalog_version(c)?;
         Ok::<_, StoreError>(())
     })
@@ -289,6 +295,7 @@ fn described(sku: &str, name: &str, description: &str, cat: &str) -> NewProduct 
         image_url: "",
         initial_stock: 0,
         active: true,
+        returnable: None,
     })
     .unwrap()
 }

@@ -237,6 +237,7 @@ fn NewProductForm(props: &NewProductFormProps) -> Html {
                 image_url: None,
                 initial_stock,
                 active: true,
+                returnable: None,
             };
             let states = (sku.clone(), name.clone(), price.clone(), stock.clone(), description.clone());
             let (busy, field_errors, error, created) =

@@ -31,6 +31,9 @@ pub struct Metrics {
     pub flash_reservations: IntCounterVec,
     /// Payment gateway calls and the circuit breaker around them.
     pub payments: PaymentMetrics,
+    rma_stage: IntGaugeVec,
+    rma_median: IntGaugeVec,
+    rma_money: IntGaugeVec,
 }
 
 /// What the payment front records: breaker state and transitions, gateway calls by outcome
@@ -112,6 +115,19 @@ impl Metrics {
             Opts::new("flash_reservations_total", "Flash-sale reservation attempts by outcome"),
             &["outcome"],
         )?;
+        let rma_stage =
+            IntGaugeVec::new(Opts::new("rma_stage_returns", "Returns (RMAs) per stage now"), &["stage"])?;
+        let rma_median = IntGaugeVec::new(
+            Opts::new("rma_stage_median_seconds", "Median time returns spent in a stage before leaving it"),
+            &["stage"],
+        )?;
+        let rma_money = IntGaugeVec::new(
+            Opts::new(
+                "rma_effects_total",
+                "What return dispositions moved: refunded_card_cents, refunded_credit_cents, credit_granted_cents, restocked_units, replacements",
+            ),
+            &["kind"],
+        )?;
         let build = IntGaugeVec::new(Opts::new("build_info", "Version of the running binary"), &["version"])?;
         build.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
         let payments = PaymentMetrics::new()?;
@@ -126,6 +142,9 @@ impl Metrics {
             Box::new(rate_limited.clone()),
             Box::new(product_list.clone()),
             Box::new(flash_reservations.clone()),
+            Box::new(rma_stage.clone()),
+            Box::new(rma_median.clone()),
+            Box::new(rma_money.clone()),
             Box::new(build),
         ] {
             registry.register(c)?;
@@ -140,6 +159,9 @@ impl Metrics {
             product_list,
             flash_reservations,
             payments,
+            rma_stage,
+            rma_median,
+            rma_money,
         })
     }
 
@@ -150,10 +172,32 @@ impl Metrics {
         self.http_duration.with_label_values(&labels).observe(secs);
     }
 
-    /// Text exposition of every metric, after refreshing the pool gauges.
-    pub fn render(&self, pool: retail_store::PoolUsage) -> Result<String, ApiError> {
+    /// Text exposition of every metric, after refreshing the pool gauges and (when read) the
+    /// return figures.
+    pub fn render(
+        &self,
+        pool: retail_store::PoolUsage,
+        returns: Option<&retail_api_types::RmaFigures>,
+    ) -> Result<String, ApiError> {
         self.pool.with_label_values(&["open"]).set(i64::from(pool.open));
         self.pool.with_label_values(&["idle"]).set(i64::from(pool.idle));
+        if let Some(f) = returns {
+            for s in &f.stages {
+                self.rma_stage.with_label_values(&[s.stage.as_str()]).set(s.count);
+                if let Some(m) = s.median_secs {
+                    self.rma_median.with_label_values(&[s.stage.as_str()]).set(m);
+                }
+            }
+            for (kind, v) in [
+                ("refunded_card_cents", f.refunded_card_cents),
+                ("refunded_credit_cents", f.refunded_credit_cents),
+                ("credit_granted_cents", f.credit_granted_cents),
+                ("restocked_units", f.restocked_units),
+                ("replacements", f.replacements),
+            ] {
+                self.rma_money.with_label_values(&[kind]).set(v);
+            }
+        }
         let mut buf = Vec::new();
         TextEncoder::new().encode(&self.registry.gather(), &mut buf).map_err(ApiError::internal)?;
         String::from_utf8(buf).map_err(ApiError::internal)
@@ -218,7 +262,7 @@ mod tests {
         m.payments.breaker_transitions.with_label_values(&["closed", "open"]).inc();
         m.payments.gateway_calls.with_label_values(&["authorize", "timeout"]).inc();
         m.payments.gateway_duration.with_label_values(&["authorize"]).observe(0.01);
-        let text = m.render(retail_store::PoolUsage { open: 0, idle: 0 }).unwrap();
+        let text = m.render(retail_store::PoolUsage { open: 0, idle: 0 }, None).unwrap();
         for line in [
             "retail_payment_breaker_state 1",
             r#"retail_payment_breaker_transitions_total{from="closed",to="open"} 1"#,

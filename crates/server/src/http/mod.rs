@@ -13,6 +13,7 @@ pub mod methods;
 pub mod metrics;
 pub mod ops;
 pub mod request_id;
+pub mod returns;
 pub mod shop;
 pub mod spa;
 pub mod staff;
@@ -262,6 +263,17 @@ pub fn api_routes(l: &Limiters) -> impl FnOnce(&mut ServiceConfig) + use<> {
                 )
                 .service(scope::scope("/credit").wrap(from_fn(authorize_protected)).service(shop::my_credit))
                 .service(
+                    scope::scope("/returns")
+                        .wrap(from_fn(authorize_protected))
+                        .service(returns::preview)
+                        .service(returns::create)
+                        .service(returns::mine)
+                        .service(returns::get_one)
+                        .service(returns::act)
+                        .service(returns::add_photos)
+                        .service(returns::photo),
+                )
+                .service(
                     // The purchase limit runs after authentication (the outer middleware),
                     // keyed by the customer it found.
                     scope::scope("/flash")
@@ -283,7 +295,9 @@ pub fn api_routes(l: &Limiters) -> impl FnOnce(&mut ServiceConfig) + use<> {
                         .service(staff::cancel_order)
                         .service(staff::grant_credit)
                         .service(staff::user_credit)
-                        .service(staff::reconciliation),
+                        .service(staff::reconciliation)
+                        .service(returns::staff_queue)
+                        .service(returns::figures),
                 )
                 .service(
                     scope::scope("/admin")
@@ -331,6 +345,15 @@ const PROTECTED: &[(&str, &str, Guard)] = &[
     ("GET", "/api/orders/{id}/receipt", Guard::SignedIn),
     ("POST", "/api/orders/{id}/cancel", Guard::SignedIn),
     ("GET", "/api/credit", Guard::SignedIn),
+    ("POST", "/api/returns/preview", Guard::SignedIn),
+    ("POST", "/api/returns", Guard::SignedIn),
+    ("GET", "/api/returns", Guard::SignedIn),
+    ("GET", "/api/returns/{id}", Guard::SignedIn),
+    ("POST", "/api/returns/{id}/actions", Guard::SignedIn),
+    ("POST", "/api/returns/{id}/photos", Guard::SignedIn),
+    ("GET", "/api/returns/{id}/photos/{photo}", Guard::SignedIn),
+    ("GET", "/api/staff/returns", Guard::Needs(Permission::HandleReturns)),
+    ("GET", "/api/staff/returns/figures", Guard::Needs(Permission::HandleReturns)),
     ("GET", "/api/staff/orders", Guard::Needs(Permission::ViewOrders)),
     ("POST", "/api/staff/orders/{id}/ship", Guard::Needs(Permission::ManageOrders)),
     ("POST", "/api/staff/orders/{id}/deliver", Guard::Needs(Permission::ManageOrders)),
@@ -363,6 +386,7 @@ const PROTECTED_PREFIXES: &[&str] = &[
     "/api/checkout",
     "/api/orders",
     "/api/credit",
+    "/api/returns",
     "/api/staff/",
     "/api/admin/",
     "/api/flash/reservations",
@@ -441,7 +465,7 @@ mod tests {
         let doc = crate::openapi::document(&limiters);
         let mut admin_ops = 0;
         for (path, item) in &doc.paths.paths {
-            let concrete = path.replace("{id}", "7");
+            let concrete = path.replace("{id}", "7").replace("{photo}", "8");
             for (method, op) in [
                 (Method::GET, &item.get),
                 (Method::POST, &item.post),

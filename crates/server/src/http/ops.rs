@@ -46,6 +46,9 @@ pub async fn ready(state: State) -> HttpResponse {
 )]
 #[get("/metrics")]
 pub async fn metrics(state: State) -> Result<HttpResponse, ApiError> {
-    let text = state.metrics.render(state.db.usage())?;
+    // The return figures come from the database; a busy database leaves them as last read.
+    let policy = state.returns.clone();
+    let figures = state.db.read(move |c| crate::service::returns::figures_on(c, &policy)).await.ok();
+    let text = state.metrics.render(state.db.usage(), figures.as_ref())?;
     Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text))
 }

@@ -33,6 +33,8 @@ pub mod code {
     pub const AUTHORIZATION_VOIDED: &str = "authorization_voided";
     /// Refund of an authorisation never captured.
     pub const NOT_CAPTURED: &str = "not_captured";
+    /// The refund was refused (the simulator's `tok_refund_refused_once`, a closed account).
+    pub const REFUND_REFUSED: &str = "refund_refused";
 }
 
 /// A card token from the client (the card itself never reaches the server). `Debug` shows at

@@ -9,6 +9,7 @@
 //! | `tok_timeout` | never answers (the caller's timeout fires) |
 //! | `tok_error` | transient error, every time |
 //! | `tok_flaky` | transient error on the first attempt per idempotency key, then approved |
+//! | `tok_refund_refused_once` | approved; the first refund of it is declined (`refund_refused`), later ones go through |
 //! | anything else | declined, `invalid_card` |
 //!
 //! Every call (of any operation) first waits `latency_ms` plus a random
@@ -57,6 +58,8 @@ pub struct SimAuthorization {
     pub voided: bool,
     /// Refunded so far.
     pub refunded: Money,
+    /// Refunds still to decline (`tok_refund_refused_once`).
+    pub refunds_to_refuse: u8,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,8 +211,10 @@ impl Simulator {
         if amount.cents() <= 0 {
             return Err(GatewayError::declined(code::INVALID_AMOUNT, "The amount must be positive."));
         }
+        let mut refunds_to_refuse = 0;
         match token.expose() {
             "tok_visa" | "tok_approve" => {}
+            "tok_refund_refused_once" => refunds_to_refuse = 1,
             "tok_flaky" => {
                 if !book.flaky.contains(idem) {
                     book.flaky.insert(idem.to_owned());
@@ -232,7 +237,14 @@ impl Simulator {
         let reference = book.reference("sim_auth");
         book.auths.insert(
             reference.clone(),
-            SimAuthorization { amount, currency, captured: None, voided: false, refunded: Money(0) },
+            SimAuthorization {
+                amount,
+                currency,
+                captured: None,
+                voided: false,
+                refunded: Money(0),
+                refunds_to_refuse,
+            },
         );
         book.auth_idem.insert(idem.to_owned(), reference.clone());
         book.remember(Kind::Auth, reference.clone(), self.capacity);
@@ -296,6 +308,13 @@ impl Simulator {
         let Some(captured) = auth.captured else {
             return Err(GatewayError::declined(code::NOT_CAPTURED, "Nothing was charged to refund."));
         };
+        if auth.refunds_to_refuse > 0 {
+            auth.refunds_to_refuse -= 1;
+            return Err(GatewayError::declined(
+                code::REFUND_REFUSED,
+                "The refund was refused by the issuer.",
+            ));
+        }
         let total = auth.refunded.checked_add(amount).filter(|t| amount.cents() > 0 && *t <= captured);
         let Some(total) = total else {
             return Err(GatewayError::declined(code::INVALID_AMOUNT, "The refund is more than was charged."));
@@ -541,5 +560,15 @@ mod tests {
         }
         let book = lock(&s.book);
         assert!(book.order.len() <= 8 && book.auths.len() == 4 && book.auth_idem.len() == 4);
+    }
+
+    #[tokio::test]
+    async fn the_first_refund_of_tok_refund_refused_once_is_declined_and_a_retry_goes_through() {
+        let s = sim();
+        let a = s.authorize("r1", &tok("tok_refund_refused_once"), Money(500), Currency::EUR).await.unwrap();
+        s.capture(&a.reference, Money(500)).await.unwrap();
+        assert_eq!(declined_code(s.refund(&a.reference, Money(100), "x1").await), "refund_refused");
+        assert!(s.refund(&a.reference, Money(100), "x1").await.is_ok());
+        assert_eq!(s.authorization(&a.reference).unwrap().refunded, Money(100));
     }
 }

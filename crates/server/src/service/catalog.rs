@@ -225,6 +225,7 @@ pub async fn create(
         image_url: req.image_url.as_deref().unwrap_or(""),
         initial_stock: req.initial_stock,
         active: req.active,
+        returnable: req.returnable,
     })?;
     let actor_id = actor.user_id().map(UserId::get);
     let now = Utc::now();
@@ -279,6 +280,7 @@ pub async fn update(
         category: req.category.as_deref(),
         image_url: req.image_url.as_deref(),
         active: req.active,
+        returnable: req.returnable,
     })?;
     let changed = serde_json::to_value(&req).unwrap_or_default();
     let actor_id = actor.user_id().map(UserId::get);

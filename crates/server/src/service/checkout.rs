@@ -718,7 +718,7 @@ pub struct Released {
 
 /// A provider failure while giving money back. A refusal (the provider declined the void or
 /// refund) is not the customer's card being declined: it is the provider failing the shop.
-fn release_error(e: GatewayError) -> ServiceError {
+pub(crate) fn release_error(e: GatewayError) -> ServiceError {
     match e {
         GatewayError::Declined { code, message } => ServiceError::Payment {
             kind: PaymentFailure::Gateway,

@@ -136,7 +136,12 @@ pub fn reconcile_on(c: &mut Conn) -> Result<ReconciliationReport, ServiceError> 
     let mut sales_bad: Vec<i64> =
         retail_store::repo::sales::counter_discrepancies(c)?.into_iter().map(|(s, _)| s).collect();
     sales_bad.dedup();
-    let clean = r.is_clean() && credit_bad.is_empty() && stock_bad.is_empty() && sales_bad.is_empty();
+    let returns_bad = retail_store::repo::returns::discrepancies(c)?;
+    let clean = r.is_clean()
+        && credit_bad.is_empty()
+        && stock_bad.is_empty()
+        && sales_bad.is_empty()
+        && returns_bad.is_empty();
     Ok(ReconciliationReport {
         clean,
         captures_without_order: r.captures_without_order.into_iter().map(PaymentId).collect(),
@@ -147,6 +152,7 @@ pub fn reconcile_on(c: &mut Conn) -> Result<ReconciliationReport, ServiceError> 
         credit_discrepancies: credit_bad.into_iter().map(|(u, _, _)| UserId(u)).collect(),
         stock_discrepancies: stock_bad.into_iter().map(|(p, _, _)| ProductId(p)).collect(),
         sale_discrepancies: sales_bad,
+        return_discrepancies: returns_bad,
         checked_at: Utc::now(),
     })
 }

@@ -10,6 +10,7 @@ mod error;
 pub mod idempotency;
 pub mod operator;
 pub mod orders;
+pub mod returns;
 pub mod sales;
 pub mod users;
 
@@ -55,6 +56,7 @@ pub fn product_dto(r: ProductRow) -> Result<api::Product, ServiceError> {
         category: r.category,
         image_url: r.image_url,
         active: r.active,
+        returnable: r.returnable,
         version: r.version,
         created_at: r.created_at,
         updated_at: r.updated_at,

@@ -52,6 +52,7 @@ pub(crate) fn order_dto(
         .into_iter()
         .map(|l| {
             Ok(OrderLine {
+                id: retail_api_types::OrderLineId(l.id),
                 product_id: ProductId(l.product_id),
                 image_url: images.iter().find(|(id, _)| *id == l.product_id).and_then(|(_, u)| u.clone()),
                 sku: l.sku,

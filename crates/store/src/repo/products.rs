@@ -26,6 +26,7 @@ struct NewRow<'a> {
     category: &'a str,
     image_url: Option<&'a str>,
     active: bool,
+    returnable: bool,
     version: i64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -42,6 +43,7 @@ fn new_row(p: &NewProduct, now: DateTime<Utc>) -> NewRow<'_> {
         category: &p.category,
         image_url: p.image_url.as_deref(),
         active: p.active,
+        returnable: p.returnable,
         version: 1,
         created_at: now,
         updated_at: now,
@@ -286,6 +288,7 @@ struct Changes<'a> {
     category: Option<&'a str>,
     image_url: Option<Option<&'a str>>,
     active: Option<bool>,
+    returnable: Option<bool>,
     updated_at: DateTime<Utc>,
 }
 
@@ -306,6 +309,7 @@ pub fn update(
         category: patch.category.as_deref(),
         image_url: patch.image_url.as_ref().map(|o| o.as_deref()),
         active: patch.active,
+        returnable: patch.returnable,
         updated_at: now,
     };
     Ok(diesel::update(
