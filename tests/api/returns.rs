@@ -803,3 +803,28 @@ async fn a_product_marked_not_returnable_cannot_be_returned_until_the_admin_allo
     // By choice and resellable: the default 15 % restocking fee.
     assert_eq!(ok["estimate"], json!({"gross": 2000, "fee_bps": 1500, "fee": 300, "net": 1700}));
 }
+
+#[tokio::test]
+async fn the_worker_cancels_an_approved_return_whose_parcel_never_came() {
+    let (app, customer) = setup("unsent").await;
+    let a = app.product("UNS-A", 500, 5, "tools").await;
+    let order = app.delivered_order(&customer, &[(a, 1)], 0, "o-unsent").await;
+    let id = create(&app, &customer, &order, &[(0, 1)], "defective").await["id"].as_i64().unwrap();
+    let support = app.token_for("support").await;
+    step(&app, &support, id, "approve", json!({})).await;
+    // A pass now leaves it; a pass 31 days on cancels it (30 days by default), once.
+    retail_server::worker::run_once(&app.state.db).await.unwrap();
+    let r: Value = app.get_json(&format!("/api/returns/{id}"), Some(&customer)).await;
+    assert_eq!(r["stage"], "approved");
+    let later = chrono::Utc::now() + chrono::Duration::days(31);
+    let pass = retail_server::worker::run_once_at(&app.state.db, later).await.unwrap();
+    assert!(pass.returns_expired >= 1);
+    let r: Value = app.get_json(&format!("/api/returns/{id}"), Some(&customer)).await;
+    assert_eq!(r["stage"], "cancelled");
+    let last = r["events"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!((last["action"].as_str(), last["actor_role"].as_str()), (Some("cancel"), Some("system")));
+    assert_eq!(retail_server::worker::run_once_at(&app.state.db, later).await.unwrap().returns_expired, 0);
+    // Its units are free again.
+    let again = create(&app, &customer, &order, &[(0, 1)], "defective").await;
+    assert_eq!(again["stage"], "validating");
+}

@@ -404,6 +404,12 @@ mod tests {
             (d.cache.product_list_pages, d.cache.product_list_bytes, d.cache.product_list_ttl_ms)
         );
         assert_eq!(s.idempotency.ttl_secs, d.idempotency.ttl_secs);
+        let (r, e) = (&s.returns, &d.returns);
+        assert_eq!(
+            (r.window_days, &r.category_window_days, &r.fee_bps, r.photo_max_bytes),
+            (e.window_days, &e.category_window_days, &e.fee_bps, e.photo_max_bytes)
+        );
+        assert_eq!((&r.sla_hours, r.approved_expiry_days), (&e.sla_hours, e.approved_expiry_days));
         let (p, q) = (&s.payments, &d.payments);
         assert_eq!(
             (p.timeout_ms, p.retry_max_attempts, p.retry_base_ms, p.retry_max_delay_ms),
@@ -569,6 +575,9 @@ pub struct ReturnSettings {
     /// Service-level target per stage, in hours (`{ validating = 24 }`); stages not named
     /// have none.
     pub sla_hours: std::collections::BTreeMap<String, u32>,
+    /// Days an approved return may wait for its parcel before the worker cancels it
+    /// (0: never).
+    pub approved_expiry_days: u32,
 }
 
 impl Default for ReturnSettings {
@@ -589,6 +598,7 @@ impl Default for ReturnSettings {
             fee_bps: std::collections::BTreeMap::new(),
             photo_max_bytes: 5 * 1024 * 1024,
             sla_hours: sla.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+            approved_expiry_days: 30,
         }
     }
 }

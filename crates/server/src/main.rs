@@ -199,7 +199,7 @@ async fn run(command: Command, settings: Settings) -> Result<(), String> {
                     .await
                     .map_err(|e| format!("{e:?}"))?;
                 println!(
-                    "sessions purged: {}, stock discrepancies: {}, idempotency keys purged: {}, payments voided: {}, orders abandoned: {}, holds expired: {}, sales settled: {}, reconciliation mismatches: {}",
+                    "sessions purged: {}, stock discrepancies: {}, idempotency keys purged: {}, payments voided: {}, orders abandoned: {}, holds expired: {}, sales settled: {}, returns expired: {}, reconciliation mismatches: {}",
                     r.sessions_purged,
                     r.stock_discrepancies,
                     r.idempotency_keys_purged,
@@ -207,6 +207,7 @@ async fn run(command: Command, settings: Settings) -> Result<(), String> {
                     r.orders_abandoned,
                     r.holds_expired,
                     r.sales_settled,
+                    r.returns_expired,
                     r.reconciliation_mismatches
                 );
             } else {

@@ -31,6 +31,8 @@ pub struct PassReport {
     pub holds_expired: usize,
     /// Flash sales over whose unsold units went back to stock.
     pub sales_settled: usize,
+    /// Approved returns whose parcel never came, cancelled.
+    pub returns_expired: usize,
     /// Findings of the reconciliation of payments, orders, store credit and stock (0: the
     /// books agree).
     pub reconciliation_mismatches: usize,
@@ -44,6 +46,9 @@ pub struct Housekeeping {
     /// Age after which an authorisation without an order, an order pending payment and an
     /// unanswered checkout claim count as abandoned (`payments.stale_authorization_secs`).
     pub abandon_after: chrono::Duration,
+    /// Age after which an approved return whose parcel never came is cancelled
+    /// (`returns.approved_expiry_days`; `None`: never).
+    pub unsent_return_after: Option<chrono::Duration>,
 }
 
 impl Default for Housekeeping {
@@ -56,7 +61,12 @@ impl Housekeeping {
     /// The jobs' parameters from the settings.
     pub fn from_settings(s: &crate::config::Settings) -> Housekeeping {
         let secs = i64::try_from(s.payments.stale_authorization_secs).unwrap_or(i64::MAX / 2_000);
-        Housekeeping { idempotency_ttl: s.idempotency.ttl(), abandon_after: chrono::Duration::seconds(secs) }
+        let days = i64::from(s.returns.approved_expiry_days);
+        Housekeeping {
+            idempotency_ttl: s.idempotency.ttl(),
+            abandon_after: chrono::Duration::seconds(secs),
+            unsent_return_after: (days > 0).then(|| chrono::Duration::days(days)),
+        }
     }
 }
 
@@ -106,6 +116,13 @@ pub async fn run_once_with(
     let payments_voided = void_abandoned_payments(db, gateway, abandoned).await?;
     let orders_abandoned = cancel_abandoned_orders(db, gateway, abandoned).await?;
     let (holds_expired, sales_settled) = db.write(move |c| crate::service::sales::sweep_in(c, now)).await?;
+    let returns_expired = match jobs.unsent_return_after {
+        Some(after) => {
+            let cutoff = now - after;
+            db.write(move |c| crate::service::returns::expire_unsent_in(c, cutoff, now, BATCH)).await?
+        }
+        None => 0,
+    };
     let report = db.read(crate::service::credit::reconcile_on).await?;
     let bad = report.stock_discrepancies.len();
     for id in &report.stock_discrepancies {
@@ -152,6 +169,7 @@ pub async fn run_once_with(
         orders_abandoned,
         holds_expired,
         sales_settled,
+        returns_expired,
         reconciliation_mismatches,
     })
 }
@@ -286,7 +304,7 @@ pub async fn run(db: Db, gateway: Payments, jobs: Housekeeping, every: Duration)
         tokio::select! {
             _ = tick.tick() => match run_once_with(&db, &gateway, &jobs, Utc::now()).await {
                 Ok(r) => {
-                    tracing::info!(sessions_purged = r.sessions_purged, stock_discrepancies = r.stock_discrepancies, idempotency_keys_purged = r.idempotency_keys_purged, payments_voided = r.payments_voided, orders_abandoned = r.orders_abandoned, holds_expired = r.holds_expired, sales_settled = r.sales_settled, reconciliation_mismatches = r.reconciliation_mismatches, "worker pass done");
+                    tracing::info!(sessions_purged = r.sessions_purged, stock_discrepancies = r.stock_discrepancies, idempotency_keys_purged = r.idempotency_keys_purged, payments_voided = r.payments_voided, orders_abandoned = r.orders_abandoned, holds_expired = r.holds_expired, sales_settled = r.sales_settled, returns_expired = r.returns_expired, reconciliation_mismatches = r.reconciliation_mismatches, "worker pass done");
                     beat();
                 }
                 Err(e) => tracing::error!(error = ?e, "worker pass failed"),

@@ -880,6 +880,45 @@ fn current(c: &mut Conn, caller: &Caller) -> Result<Caller, ServiceError> {
     }
 }
 
+/// Inside a write transaction: cancels up to `limit` approved returns that entered `approved`
+/// before `cutoff` (their parcel never came), as the system; each conditional on its
+/// version. Returns how many were cancelled.
+pub fn expire_unsent_in(
+    c: &mut Conn,
+    cutoff: DateTime<Utc>,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<usize, ServiceError> {
+    let filter = RmaFilter {
+        stages: vec![RmaStage::Approved.as_str().to_owned()],
+        entered_before: vec![(RmaStage::Approved.as_str().to_owned(), cutoff)],
+        ..RmaFilter::default()
+    };
+    let per_page = u32::try_from(limit.clamp(1, 100)).unwrap_or(100);
+    let page = PageRequest::parse(Some(1), Some(per_page))?;
+    let (rows, _) = repo::list(c, &filter, page, true)?;
+    let mut n = 0;
+    for (row, _) in rows {
+        let to = rma::transition(RmaStage::Approved, RmaAction::Cancel, Actor::System)
+            .map_err(transition_error)?;
+        let changes = RmaChanges { stage: Some(to.as_str()), ..RmaChanges::default() };
+        if let Some(updated) = repo::update(c, row.id, row.version, &changes, now)? {
+            let note = "the parcel was not sent in time";
+            log_move(
+                c,
+                (&Caller::System, Actor::System),
+                &row,
+                &updated,
+                ("cancel", Some(note)),
+                json!({}),
+                now,
+            )?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Processing a disposition, exactly once
 // ---------------------------------------------------------------------------------------------
