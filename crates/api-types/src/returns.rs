@@ -35,11 +35,13 @@ pub struct ReturnRequest {
     #[cfg_attr(feature = "openapi", schema(value_type = i64, minimum = 1))]
     pub order_id: OrderId,
     /// The lines and units to return (1-50 lines, each line once).
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 50))]
     pub lines: Vec<ReturnLineRequest>,
     /// Why.
     pub reason: ReturnReason,
     /// In the customer's words (up to 2000 characters).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 2000, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
     pub description: Option<String>,
 }
 
@@ -238,12 +240,18 @@ pub struct RmaActionRequest {
     pub version: i64,
     /// A note (up to 2000 characters).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 2000, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
     pub note: Option<String>,
-    /// Carrier (ship, complete).
+    /// Carrier (ship, complete), 1-40 characters.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 40, pattern = r"^(?=[\s\S]*\S)[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")
+    )]
     pub carrier: Option<String>,
-    /// Tracking code (ship, complete).
+    /// Tracking code (ship, complete), 1-64 visible characters.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 64, pattern = r"^\s*[!-~]+\s*$"))]
     pub tracking: Option<String>,
     /// Condition found (inspect).
     #[serde(default)]
@@ -251,8 +259,9 @@ pub struct RmaActionRequest {
     /// Disposition (decide).
     #[serde(default)]
     pub disposition: Option<Disposition>,
-    /// Amount to refund or credit (decide), at most the estimate's net.
+    /// Amount to refund or credit (decide), at least 1 cent and at most the estimate's net.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub amount_cents: Option<i64>,
     /// How the goods left (complete).
     #[serde(default)]
@@ -330,7 +339,7 @@ pub struct StaffReturnQuery {
     /// Only this stage.
     pub stage: Option<RmaStage>,
     /// Customer email containing this, or a return or order number.
-    #[cfg_attr(feature = "openapi", param(max_length = 200))]
+    #[cfg_attr(feature = "openapi", param(max_length = 200, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
     pub q: Option<String>,
     /// Only those past their stage's target.
     pub breached: Option<bool>,
