@@ -542,43 +542,10 @@ async fn concurrent_processing_of_every_disposition_has_exactly_one_effect() {
 async fn a_refused_refund_stays_processing_with_the_error_and_a_retry_refunds_once() {
     let (app, customer) = setup("refused").await;
     let a = app.product("REF-A", 1500, 10, "tools").await;
-    // Pay with the simulator's card whose first refund is refused.
-    let r = app.client.delete(app.url("/api/cart")).bearer_auth(&customer).send().await.unwrap();
-    assert_eq!(r.status(), 200);
-    app.post_json("/api/cart/lines", &json!({"product_id": a, "quantity": 1}), Some(&customer))
-        .send()
-        .await
-        .unwrap();
-    let r = app
-        .post_json(
-            "/api/checkout",
-            &json!({"card_token": "tok_refund_refused_once", "use_credit_cents": 0}),
-            Some(&customer),
-        )
-        .header("Idempotency-Key", "o-refused")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let order: Value = r.json().await.unwrap();
-    let admin = app.token_for("admin").await;
+    // Paid with the simulator's card whose first refund is refused.
+    let order =
+        app.delivered_order_paid_with("tok_refund_refused_once", &customer, &[(a, 1)], 0, "o-refused").await;
     let oid = order["id"].as_i64().unwrap();
-    app.post_json(
-        &format!("/api/staff/orders/{oid}/ship"),
-        &json!({"carrier": "DHL", "tracking": "X1"}),
-        Some(&admin),
-    )
-    .send()
-    .await
-    .unwrap();
-    let r = app
-        .client
-        .post(app.url(&format!("/api/staff/orders/{oid}/deliver")))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
-    let order: Value = r.json().await.unwrap();
 
     let id = create(&app, &customer, &order, &[(0, 1)], "defective").await["id"].as_i64().unwrap();
     let decided = to_disposition(

@@ -184,6 +184,18 @@ impl TestApp {
         credit_cents: i64,
         key: &str,
     ) -> Value {
+        self.delivered_order_paid_with("tok_visa", token, lines, credit_cents, key).await
+    }
+
+    /// [`TestApp::delivered_order`] paid with the simulator's `card_token`.
+    pub async fn delivered_order_paid_with(
+        &self,
+        card_token: &str,
+        token: &str,
+        lines: &[(i64, i64)],
+        credit_cents: i64,
+        key: &str,
+    ) -> Value {
         let r = self.client.delete(self.url("/api/cart")).bearer_auth(token).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK);
         for (product, qty) in lines {
@@ -201,7 +213,7 @@ impl TestApp {
         let r = self
             .post_json(
                 "/api/checkout",
-                &serde_json::json!({"card_token": "tok_visa", "use_credit_cents": credit_cents}),
+                &serde_json::json!({"card_token": card_token, "use_credit_cents": credit_cents}),
                 Some(token),
             )
             .header("Idempotency-Key", key)
