@@ -21,15 +21,16 @@ CONTRACT_VENV   := $(TOOLS)/contract-venv
 RETAIL          := target/release/retail
 
 .PHONY: help deps deps-toolchain deps-tools deps-build deps-browser deps-bench deps-lint deps-contract spa \
-	precompress build run test contract lint lint-docker fmt openapi bench bench-stampede clean-data
+	precompress build run test contract lint lint-docker fmt openapi bench bench-stampede bench-returns clean-data
 
 help:
 	@echo "make run    build everything, migrate, seed demo data, serve on http://127.0.0.1:8080"
 	@echo "make test   fmt check, clippy, unit + API + browser tests, API contract (schemathesis, generated client)"
 	@echo "make contract  only the API contract check against a release server"
 	@echo "make bench  release build + load tests: catalog list, search on 100k products, login storm,"
-	@echo "            checkout, mixed, chaos, one flash-sale stampede"
+	@echo "            checkout, mixed, chaos, one flash-sale stampede, returns (RMA) lifecycle"
 	@echo "make bench-stampede  the flash-sale stampede $(BENCH_STAMPEDE_RUNS) times in a row; prints the worst run"
+	@echo "make bench-returns   200 returns through their whole lifecycle at once, then money and stock reconciled"
 	@echo "make openapi  regenerate openapi/openapi.json"
 
 ## ---- tools (idempotent) -------------------------------------------------------------
@@ -156,6 +157,7 @@ bench: deps-bench
 	tests/bench_mixed.sh
 	tests/bench_chaos.sh
 	@$(MAKE) --no-print-directory bench-stampede BENCH_STAMPEDE_RUNS=1
+	@$(MAKE) --no-print-directory bench-returns
 
 # 2,000 customers on their own connections reserve 100 flash-sale units at the same instant,
 # then the winners pay (tests/bench_stampede.sh; the load generator is tests/stampede). Each run
@@ -165,6 +167,14 @@ bench-stampede:
 	cargo build --release -p retail-server
 	cargo build --release -p retail-stampede
 	BENCH_STAMPEDE_RUNS=$(BENCH_STAMPEDE_RUNS) tests/bench_stampede.sh
+
+# 200 returns (RMAs) driven through their whole lifecycle at once, mixed dispositions, then
+# refunds, credit and stock reconciled (tests/bench_returns.sh; the load generator is
+# tests/returns-bench). Prints the wall time and p50/p99 per step; any failed check fails.
+bench-returns:
+	cargo build --release -p retail-server
+	cargo build --release -p retail-returns-bench
+	tests/bench_returns.sh
 
 clean-data:
 	rm -rf data
