@@ -7,7 +7,8 @@ use crate::components::{CartProvider, Header, SessionProvider};
 use crate::pages::{
     AdminProductsPage, AdminSalePage, AdminSalesPage, AdminUsersPage, CartPage, CatalogPage, CheckoutPage,
     CreditPage, FlashSalePage, FlashSalesPage, LoginPage, NotFoundPage, OrderPage, OrdersPage,
-    PayReservationPage, ProductPage, ReceiptPage, RegisterPage, StaffOrdersPage,
+    PayReservationPage, ProductPage, ReceiptPage, RegisterPage, ReturnPage, ReturnRequestPage, ReturnsPage,
+    StaffOrdersPage, StaffReturnsPage,
 };
 use crate::routes::Route;
 
@@ -25,8 +26,12 @@ fn switch(route: Route) -> Html {
         Route::Orders => html! { <OrdersPage /> },
         Route::Order { id } => html! { <OrderPage {id} /> },
         Route::Receipt { id } => html! { <ReceiptPage {id} /> },
+        Route::OrderReturn { id } => html! { <ReturnRequestPage {id} /> },
+        Route::Returns => html! { <ReturnsPage /> },
+        Route::Return { id } => html! { <ReturnPage {id} /> },
         Route::Credit => html! { <CreditPage /> },
         Route::StaffOrders => html! { <StaffOrdersPage /> },
+        Route::StaffReturns => html! { <StaffReturnsPage /> },
         Route::Admin => html! { <Redirect<Route> to={Route::AdminProducts} /> },
         Route::AdminProducts => html! { <AdminProductsPage /> },
         Route::AdminUsers => html! { <AdminUsersPage /> },

@@ -35,6 +35,15 @@ pub enum Route {
     Order { id: i64 },
     #[at("/orders/:id/receipt")]
     Receipt { id: i64 },
+    /// Returning items of a delivered order.
+    #[at("/orders/:id/return")]
+    OrderReturn { id: i64 },
+    /// The customer's returns; its page lives in the query string (`?page=`).
+    #[at("/returns")]
+    Returns,
+    /// One return: its timeline and the actions the caller may take.
+    #[at("/returns/:id")]
+    Return { id: i64 },
     /// Store-credit balance and ledger; its page lives in the query string (`?page=`).
     #[at("/credit")]
     Credit,
@@ -42,6 +51,10 @@ pub enum Route {
     /// (`?page=&state=&customer=&from=&to=`).
     #[at("/staff/orders")]
     StaffOrders,
+    /// The return queues and figures; tab and filters live in the query string
+    /// (`?queue=&stage=&q=&breached=true&page=`).
+    #[at("/staff/returns")]
+    StaffReturns,
     #[at("/admin")]
     Admin,
     /// Its page lives in the query string (`?page=`).

@@ -1178,3 +1178,288 @@ async fn an_admin_schedules_a_flash_sale_in_local_time_and_ends_it_from_the_live
     )
     .await;
 }
+
+// ---- returns (RMA): a return with a photo, through every team, to a refund -------------------
+
+/// A 1×1 PNG (valid signature, chunks and CRCs), for the photo of a return.
+const RETURN_PHOTO_PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00,
+    0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00,
+    0x00, 0x00, 0x0b, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x60, 0x00, 0x02, 0x00, 0x00, 0x05, 0x00,
+    0x01, 0x7a, 0x5e, 0xab, 0x3f, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+/// POSTs `body` to `path` as `token` (with an `Idempotency-Key` when given), asserts a 2xx
+/// answer and returns it as JSON.
+fn post_ok(
+    cx: &Cx,
+    path: &str,
+    body: serde_json::Value,
+    token: &str,
+    key: Option<&str>,
+) -> serde_json::Value {
+    cx.block(async {
+        let mut req = cx.app.post_json(path, &body, Some(token));
+        if let Some(k) = key {
+            req = req.header("Idempotency-Key", k);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status();
+        let text = res.text().await.unwrap_or_default();
+        assert!(status.is_success(), "POST {path}: {status} {text}");
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
+    })
+}
+
+/// A delivered order of the customer's (`token`) own, made through the API: one unit each of
+/// two new €10.00 products, paid by card, shipped and delivered by support.
+fn delivered_order(cx: &Cx, token: &str) -> Order {
+    let admin = admin_token(cx);
+    let products = [own_product(cx, &admin, "RMA-A", 5), own_product(cx, &admin, "RMA-B", 5)];
+    for p in &products {
+        post_ok(cx, "/api/cart/lines", serde_json::json!({ "product_id": p.id, "quantity": 1 }), token, None);
+    }
+    let paid: Order = serde_json::from_value(post_ok(
+        cx,
+        "/api/checkout",
+        serde_json::json!({ "card_token": "tok_visa", "use_credit_cents": 0 }),
+        token,
+        Some("rma-journey-order-1"),
+    ))
+    .unwrap();
+    assert_eq!((paid.state, paid.total_cents, paid.lines.len()), (OrderState::Paid, 2000, 2), "{paid:?}");
+    let support = cx.block(cx.app.login("support@retail.test", "demo-Heron-2026")).access_token;
+    let id = paid.id.get();
+    let ship = serde_json::json!({ "carrier": "DHL", "tracking": "RMA-OUT-1" });
+    post_ok(cx, &format!("/api/staff/orders/{id}/ship"), ship, &support, None);
+    post_ok(cx, &format!("/api/staff/orders/{id}/deliver"), serde_json::json!({}), &support, None);
+    let delivered = order(cx, token, id);
+    assert_eq!(delivered.state, OrderState::Delivered, "{delivered:?}");
+    delivered
+}
+
+/// Logs the browser out (header button) and in again as someone else.
+fn switch_user(tab: &Tab, base: &str, email: &str, password: &str) {
+    tab.find_element("#logout").unwrap().click().unwrap();
+    wait_until(tab, "logged out", |t| count(t, "#nav-login") == 1);
+    login(tab, base, email, password);
+}
+
+/// The stage the return page shows.
+fn shown_stage(tab: &Tab) -> Option<String> {
+    attr(tab, "#return-detail", "data-stage")
+}
+
+/// Waits until the return page shows `stage`.
+fn wait_for_stage(tab: &Tab, stage: &str) {
+    wait_until(tab, &format!("the return {stage}"), |t| shown_stage(t).as_deref() == Some(stage));
+}
+
+/// From the header's "Returns queue" to return `id` in the team's own queue tab (`queue`).
+fn open_from_queue(tab: &Tab, queue: &str, id: i64) {
+    tab.wait_for_element("#nav-staff-returns").unwrap().click().unwrap();
+    let row = format!("#staff-returns[data-queue='{queue}'] tr.rma-row[data-id='{id}']");
+    wait_until(tab, &format!("return {id} in the {queue} queue"), |t| count(t, &row) == 1);
+    assert_eq!(location(tab), "/staff/returns");
+    // The figures count it in its stage.
+    let stage = attr(tab, &row, "data-stage").unwrap();
+    let figure = format!("#rma-figures tr.figure-row[data-stage='{stage}']");
+    wait_until(tab, "the figures", |t| {
+        attr(t, &figure, "data-count").and_then(|c| c.parse::<i64>().ok()).is_some_and(|c| c >= 1)
+    });
+    tab.find_element(&format!("{row} a.rma-link")).unwrap().click().unwrap();
+    wait_until(tab, &format!("return {id} opened"), |t| {
+        attr(t, "#return-detail", "data-id") == Some(id.to_string())
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_returns_an_item_with_a_photo_and_every_team_takes_it_to_a_refund() {
+    journey_with(
+        |_| {},
+        |cx| {
+            let (tab, base) = (&cx.tab, &cx.base);
+            let email = "returner@example.com";
+            let token = new_customer(cx, email);
+            let bought = delivered_order(cx, &token);
+            let order_id = bought.id.get();
+            let line = bought.lines[0].id.get();
+            let kept = bought.lines[1].id.get();
+
+            // From the order: "Return items" opens the form.
+            tab.navigate_to(&format!("{base}/orders/{order_id}")).unwrap();
+            wait_until(tab, "the delivered order with its return link", |t| {
+                attr(t, "#order-detail", "data-state").as_deref() == Some("delivered")
+                    && count(t, "#order-return") == 1
+            });
+            tab.find_element("#order-return").unwrap().click().unwrap();
+            wait_until(tab, "the return form", |t| count(t, "#return-form li.return-line") == 2);
+            assert_eq!(location(tab), format!("/orders/{order_id}/return"));
+            assert_eq!(attr(tab, "#return-preview", "data-state").as_deref(), Some("idle"));
+
+            // One line, a reason of choice: the preview takes the 15 % restocking fee.
+            tab.find_element(&format!("li.return-line[data-line-id='{line}'] .return-line-check"))
+                .unwrap()
+                .click()
+                .unwrap();
+            fill(tab, "#return-reason", "no_longer_needed");
+            let preview_of = |t: &Tab, id: &str| attr(t, &format!("#{id}"), "data-cents");
+            wait_until(tab, "the preview with a fee", |t| {
+                attr(t, "#return-preview", "data-eligible").as_deref() == Some("true")
+                    && preview_of(t, "preview-fee").as_deref() == Some("150")
+            });
+            assert_eq!(preview_of(tab, "preview-gross").as_deref(), Some("1000"));
+            assert_eq!(preview_of(tab, "preview-net").as_deref(), Some("850"));
+            // A fault of the shop: no fee.
+            fill(tab, "#return-reason", "defective");
+            wait_until(tab, "the preview without a fee", |t| {
+                preview_of(t, "preview-fee").as_deref() == Some("0")
+                    && preview_of(t, "preview-net").as_deref() == Some("1000")
+            });
+            fill(tab, "#return-description", "The handle snapped off on the first day.");
+
+            // A photo, set on the file input through the DevTools protocol.
+            let dir = tempfile::tempdir().unwrap();
+            let photo = dir.path().join("handle.png");
+            std::fs::write(&photo, RETURN_PHOTO_PNG).unwrap();
+            tab.find_element("#return-photos")
+                .unwrap()
+                .set_input_files(&[photo.to_str().unwrap()])
+                .unwrap();
+            wait_until(tab, "the photo chosen", |t| {
+                count(t, "#return-photo-list li.photo-choice[data-name='handle.png']") == 1
+            });
+            assert_eq!(count(tab, "#return-photos-invalid"), 0);
+
+            click_enabled(tab, "#return-submit");
+            wait_until(tab, "the new return, awaiting review", |t| {
+                location(t).starts_with("/returns/") && shown_stage(t).as_deref() == Some("validating")
+            });
+            let id: i64 = attr(tab, "#return-detail", "data-id").unwrap().parse().unwrap();
+            assert_eq!(location(tab), format!("/returns/{id}"));
+            assert_eq!(count(tab, "li.return-line-item"), 1);
+            assert_eq!(attr(tab, "li.return-line-item", "data-line-id"), Some(line.to_string()));
+            assert_eq!(attr(tab, "#estimate-net", "data-cents").as_deref(), Some("1000"));
+            // The photo, fetched with the token and shown from a blob URL (decoded: the page's
+            // Content-Security-Policy has to allow `img-src blob:`).
+            wait_until(tab, "the photo's thumbnail decoded", |t| {
+                eval(
+                    t,
+                    "(() => { const i = document.querySelector('#return-photos-list img.photo-thumb'); \
+                     return !!i && i.src.startsWith('blob:') && i.complete && i.naturalWidth === 1; })()",
+                ) == serde_json::Value::Bool(true)
+            });
+            assert_eq!(count(tab, "#return-timeline li.rma-event[data-to='validating']"), 1);
+            assert_eq!(count(tab, "#action-cancel"), 1, "the customer may still cancel");
+            assert_eq!(count(tab, "#action-ship"), 0, "nothing to send before approval");
+            let saved: retail_api_types::Rma = cx.block(cx.app.get_json(&format!("/api/returns/{id}"), Some(&token)));
+            assert_eq!(saved.photos.len(), 1, "{saved:?}");
+            assert_eq!(saved.photos[0].content_type, "image/png");
+            assert_eq!(saved.description.as_deref(), Some("The handle snapped off on the first day."));
+            assert_eq!((saved.lines.len(), saved.lines[0].quantity), (1, 1));
+
+            // Support approves it from its queue.
+            switch_user(tab, base, "support@retail.test", "demo-Heron-2026");
+            open_from_queue(tab, "support", id);
+            assert_eq!(text_of(tab, "#return-customer").as_deref(), Some(email));
+            fill(tab, "#approve-note", "Send it back, please.");
+            click_enabled(tab, "#approve-submit");
+            wait_for_stage(tab, "approved");
+            assert_eq!(count(tab, "#action-message"), 1);
+
+            // The customer sends it back, from "My returns".
+            switch_user(tab, base, email, "a long enough pass 1");
+            tab.wait_for_element("#nav-returns").unwrap().click().unwrap();
+            let mine = format!("#returns tr.rma-row[data-id='{id}']");
+            wait_until(tab, "the return in my list", |t| {
+                attr(t, &mine, "data-stage").as_deref() == Some("approved")
+            });
+            tab.find_element(&format!("{mine} a.rma-link")).unwrap().click().unwrap();
+            wait_until(tab, "the ship form", |t| count(t, "#action-ship") == 1);
+            fill(tab, "#ship-carrier", "DHL");
+            fill(tab, "#ship-tracking", "RET-1-BACK");
+            click_enabled(tab, "#ship-submit");
+            wait_for_stage(tab, "shipping");
+            assert_eq!(count(tab, "#action-ship"), 0);
+
+            // The warehouse receives it. Someone else starts the inspection meanwhile: the
+            // page says so and shows the return as it is now.
+            switch_user(tab, base, "warehouse@retail.test", "demo-Osprey-2026");
+            open_from_queue(tab, "warehouse", id);
+            click_enabled(tab, "#receive-submit");
+            wait_for_stage(tab, "received");
+            let warehouse = cx.block(cx.app.login("warehouse@retail.test", "demo-Osprey-2026")).access_token;
+            let version: i64 = attr(tab, "#return-detail", "data-version").unwrap().parse().unwrap();
+            post_ok(
+                cx,
+                &format!("/api/returns/{id}/actions"),
+                serde_json::json!({ "action": "start_inspection", "version": version }),
+                &warehouse,
+                None,
+            );
+            click_enabled(tab, "#start-inspection-submit");
+            wait_until(tab, "the conflict explained", |t| {
+                attr(t, "#action-error", "data-status").as_deref() == Some("409")
+            });
+            wait_for_stage(tab, "inspecting");
+            fill(tab, "#inspect-condition", "resellable");
+            fill(tab, "#inspect-note", "As new, in its box.");
+            click_enabled(tab, "#inspect-submit");
+            wait_for_stage(tab, "inspected");
+            assert_eq!(attr(tab, "#return-condition", "data-condition").as_deref(), Some("resellable"));
+            assert_eq!(count(tab, "#action-error"), 0, "the success replaces the old message");
+
+            // Finance decides a refund (the amount defaults to the estimate) and processes it.
+            switch_user(tab, base, "finance@retail.test", "demo-Falcon-2026");
+            open_from_queue(tab, "finance", id);
+            fill(tab, "#decide-disposition", "refund");
+            wait_until(tab, "the amount at the estimate", |t| {
+                eval(t, "document.querySelector('#decide-amount')?.value ?? ''").as_str() == Some("10.00")
+            });
+            click_enabled(tab, "#decide-submit");
+            wait_for_stage(tab, "disposition");
+            assert_eq!(attr(tab, "#return-amount", "data-cents").as_deref(), Some("1000"));
+            assert_eq!(text_of(tab, "#process-submit").as_deref(), Some("Process"));
+            click_enabled(tab, "#process-submit");
+            wait_for_stage(tab, "completed");
+            assert_eq!(attr(tab, "#refund-card", "data-cents").as_deref(), Some("1000"));
+            assert_eq!(attr(tab, "#refund-credit", "data-cents").as_deref(), Some("0"));
+            assert!(count(tab, "#return-timeline .event-email") > 0, "staff see who acted");
+
+            // The customer sees it completed, the refund on the timeline, and the order.
+            switch_user(tab, base, email, "a long enough pass 1");
+            tab.navigate_to(&format!("{base}/returns/{id}")).unwrap();
+            wait_for_stage(tab, "completed");
+            assert_eq!(attr(tab, "#refund-card", "data-cents").as_deref(), Some("1000"));
+            let steps = eval(
+                tab,
+                "JSON.stringify([...document.querySelectorAll('#return-timeline li.rma-event')].map(e => e.dataset.to))",
+            );
+            let steps: Vec<String> = serde_json::from_str(steps.as_str().unwrap()).unwrap();
+            assert_eq!(
+                steps,
+                [
+                    "submitted", "validating", "approved", "shipping", "received", "inspecting", "inspected",
+                    "disposition", "processing", "completed"
+                ],
+                "the timeline, oldest first"
+            );
+            assert_eq!(count(tab, "#return-timeline .event-email"), 0, "customers see roles, not staff emails");
+            assert_eq!(count(tab, "#return-actions"), 0, "nothing left to do");
+            tab.find_element("#return-order").unwrap().click().unwrap();
+            wait_until(tab, "the order partly refunded", |t| {
+                attr(t, "#order-detail", "data-state").as_deref() == Some("partially_refunded")
+                    && attr(t, "#order-refunded", "data-cents").as_deref() == Some("1000")
+            });
+
+            // The API agrees.
+            let done: retail_api_types::Rma = cx.block(cx.app.get_json(&format!("/api/returns/{id}"), Some(&token)));
+            assert_eq!(done.stage, retail_api_types::RmaStage::Completed);
+            assert_eq!(done.refund.map(|r| (r.card_cents, r.credit_cents)), Some((1000, 0)));
+            let after = order(cx, &token, order_id);
+            assert_eq!((after.state, after.refunded_cents), (OrderState::PartiallyRefunded, 1000));
+            assert!(after.lines.iter().any(|l| l.id.get() == kept), "the other line stays on the order");
+        },
+    )
+    .await;
+}

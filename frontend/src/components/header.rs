@@ -6,7 +6,7 @@ use crate::hooks::{use_cart, use_session};
 use crate::routes::Route;
 
 /// Brand, the flash sales, and either log-in/register links or the signed-in user's links (cart
-/// with its badge, orders, store credit, staff and admin pages), who is logged in and a log-out
+/// with its badge, orders, returns, store credit, staff pages and queues, admin pages), who is logged in and a log-out
 /// button.
 #[component]
 pub fn Header() -> Html {
@@ -39,9 +39,11 @@ pub fn Header() -> Html {
                             </span>
                         </AppLink>
                         <AppLink id="nav-orders" to={Route::Orders}>{ "Orders" }</AppLink>
+                        <AppLink id="nav-returns" to={Route::Returns}>{ "My returns" }</AppLink>
                         <AppLink id="nav-credit" to={Route::Credit}>{ "Store credit" }</AppLink>
                         if user.role.is_staff() {
                             <AppLink id="nav-staff-orders" to={Route::StaffOrders}>{ "Staff" }</AppLink>
+                            <AppLink id="nav-staff-returns" to={Route::StaffReturns}>{ "Returns queue" }</AppLink>
                         }
                         if session.is_admin() {
                             <AppLink id="nav-admin" to={Route::AdminProducts}>{ "Admin" }</AppLink>

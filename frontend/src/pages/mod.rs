@@ -15,6 +15,9 @@ mod pay_reservation;
 mod product;
 mod receipt;
 mod register;
+mod returns;
+mod returns_request;
+mod returns_staff;
 mod staff_orders;
 
 pub use admin_products::AdminProductsPage;
@@ -32,6 +35,9 @@ pub use pay_reservation::PayReservationPage;
 pub use product::ProductPage;
 pub use receipt::ReceiptPage;
 pub use register::RegisterPage;
+pub use returns::{ReturnPage, ReturnsPage, may_return};
+pub use returns_request::ReturnRequestPage;
+pub use returns_staff::StaffReturnsPage;
 pub use staff_orders::StaffOrdersPage;
 
 use std::future::Future;

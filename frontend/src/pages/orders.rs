@@ -4,7 +4,7 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use super::staff_orders::StaffActions;
-use super::{NeedsLogin, bind_input, page_of};
+use super::{NeedsLogin, bind_input, may_return, page_of};
 use crate::components::{
     AppLink, ErrorBox, FieldErrors, Loading, MoneyRow, Pager, StateTag, Thumb, past_end,
 };
@@ -114,6 +114,10 @@ fn OwnOrders() -> Html {
                                     <td class="cell-price" data-label="Total">{ format_money(o.total_cents, o.currency) }</td>
                                     <td data-label="Receipt">
                                         <AppLink classes="receipt-link" to={Route::Receipt { id: o.id.get() }}>{ "Receipt" }</AppLink>
+                                        if may_return(o.state) {
+                                            { " · " }
+                                            <AppLink classes="return-link" to={Route::OrderReturn { id: o.id.get() }}>{ "Return items" }</AppLink>
+                                        }
                                     </td>
                                 </tr>
                             }) }
@@ -131,8 +135,9 @@ pub struct OrderPageProps {
     pub id: i64,
 }
 
-/// `/orders/:id`: state, lines, payment, shipping, the receipt, and cancelling while the
-/// order allows it (staff get their ship / deliver / cancel buttons here too).
+/// `/orders/:id`: state, lines, payment, shipping, the receipt, returning items once delivered,
+/// and cancelling while the order allows it (staff get their ship / deliver / cancel buttons
+/// here too).
 #[component]
 pub fn OrderPage(props: &OrderPageProps) -> Html {
     use_title(&format!("Order #{}", props.id));
@@ -241,6 +246,11 @@ fn OrderDetail(props: &OrderPageProps) -> Html {
                         <AppLink id="order-receipt" classes="button-link" to={Route::Receipt { id: o.id.get() }}>
                             { "Receipt" }
                         </AppLink>
+                        if own && may_return(o.state) {
+                            <AppLink id="order-return" classes="button-link" to={Route::OrderReturn { id: o.id.get() }}>
+                                { "Return items" }
+                            </AppLink>
+                        }
                     </div>
                     if own && o.actions.contains(&OrderAction::Cancel) {
                         <CustomerCancel id={o.id} on_changed={on_changed.clone()} />

@@ -8,6 +8,7 @@ pub mod flash;
 pub mod idempotency;
 pub mod orders;
 pub mod requests;
+pub mod returns;
 pub mod staff;
 pub mod tabs;
 

@@ -71,7 +71,7 @@ fn csp_for(html: &str) -> String {
     }
     format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self' 'unsafe-inline'; \
-         img-src 'self' data: https:; connect-src 'self'; object-src 'none'; base-uri 'self'; \
+         img-src 'self' data: blob: https:; connect-src 'self'; object-src 'none'; base-uri 'self'; \
          form-action 'self'; frame-ancestors 'none'"
     )
 }
