@@ -18,6 +18,7 @@ const BODY_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/admin/sales"),
     ("PUT", "/api/admin/sales/1"),
     ("POST", "/api/admin/sales/1/end"),
+    ("POST", "/api/admin/outbox/1/requeue"),
 ];
 
 /// Routes any signed-in account may call, with a body (or none): 401 without a valid token.
@@ -34,6 +35,8 @@ const SIGNED_IN_BODY_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/returns"),
     ("POST", "/api/returns/1/actions"),
     ("POST", "/api/returns/1/photos"),
+    ("PUT", "/api/notifications/preferences"),
+    ("POST", "/api/notifications/1/read"),
 ];
 
 /// Every staff-only route read with a query (or nothing at all).
@@ -48,6 +51,7 @@ const QUERY_ROUTES: &[&str] = &[
     "/api/admin/sales/1",
     "/api/staff/returns",
     "/api/staff/returns/figures",
+    "/api/admin/outbox",
 ];
 
 /// Routes any signed-in account may read, with a query (or nothing at all).
@@ -63,6 +67,8 @@ const SIGNED_IN_QUERY_ROUTES: &[&str] = &[
     "/api/returns",
     "/api/returns/1",
     "/api/returns/1/photos/1",
+    "/api/notifications",
+    "/api/notifications/preferences",
 ];
 
 /// Bodies that would be 400, 413, 415 or 422 for a caller allowed in: (content type, body).

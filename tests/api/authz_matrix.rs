@@ -68,6 +68,14 @@ const MATRIX: &[(&str, &str, [u16; 6])] = &[
     ("POST",  "/api/returns/{id}/photos",                 [401, 201, 201, 201, 201, 201]),
     ("GET",   "/api/returns/{id}/photos/{photo}",         [401, 200, 200, 200, 200, 200]),
     ("GET",   "/api/staff/returns",                       [401, 403, 200, 200, 200, 200]),
+    // everyone signed in has a notification centre of their own; the outbox is the admin's
+    ("GET",   "/api/notifications",                       [401, 200, 200, 200, 200, 200]),
+    ("POST",  "/api/notifications/{id}/read",             [401, 200, 200, 200, 200, 200]),
+    ("POST",  "/api/notifications/read-all",              [401, 200, 200, 200, 200, 200]),
+    ("GET",   "/api/notifications/preferences",           [401, 200, 200, 200, 200, 200]),
+    ("PUT",   "/api/notifications/preferences",           [401, 200, 200, 200, 200, 200]),
+    ("GET",   "/api/admin/outbox",                        [401, 403, 403, 403, 403, 200]),
+    ("POST",  "/api/admin/outbox/{id}/requeue",           [401, 403, 403, 403, 403, 409]),
     ("GET",   "/api/staff/returns/figures",               [401, 403, 200, 200, 200, 200]),
     ("GET",   "/api/flash/reservations",                  [401, 200, 200, 200, 200, 200]),
     ("GET",   "/api/flash/reservations/{id}",             [401, 200, 200, 200, 200, 200]),
@@ -254,6 +262,22 @@ async fn request(
             return app.send_json(Method::POST, template, &body, token);
         }
         "/api/returns/{id}" => matrix_return(app, None, n).await,
+        "/api/notifications/{id}/read" => match token {
+            // the caller's own notification: a paid order tells its customer
+            Some(t) => {
+                paid_order(app, Some(t), n).await;
+                let list: Value = app.get_json("/api/notifications", Some(t)).await;
+                list["items"][0]["id"].as_i64().unwrap()
+            }
+            None => 1,
+        },
+        "/api/admin/outbox/{id}/requeue" => {
+            // a mail that has not failed: the admin hears 409, everyone else never gets that far
+            paid_order(app, None, n).await;
+            let admin = app.token_for("admin").await;
+            let list: Value = app.get_json("/api/admin/outbox", Some(&admin)).await;
+            list["items"][0]["id"].as_i64().unwrap()
+        }
         "/api/returns/{id}/actions" => {
             let id = matrix_return(app, None, n).await;
             let path = template.replace("{id}", &id.to_string());
@@ -306,6 +330,13 @@ async fn request(
             Some(json!({"product_id": p.id, "quantity": 1}))
         }
         ("PATCH", "/api/cart/lines/{id}") => Some(json!({"quantity": 2})),
+        ("PUT", "/api/notifications/preferences") => {
+            Some(json!({"non_essential": false, "sla_breach": true, "refund_failure": true}))
+        }
+        (
+            "POST",
+            "/api/notifications/{id}/read" | "/api/notifications/read-all" | "/api/admin/outbox/{id}/requeue",
+        ) => None,
         ("POST", "/api/checkout") => {
             if let Some(t) = token {
                 one_line_cart(app, t, n).await;

@@ -15,6 +15,7 @@ mod hardening;
 mod hashing;
 mod idempotency;
 mod methods;
+mod notifications;
 mod openapi;
 mod ops;
 mod proxy;

@@ -1,6 +1,8 @@
 //! Test harness: the real server on a random port with its own temporary database.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod smtp;
+
 use std::path::PathBuf;
 
 use reqwest::{Client, RequestBuilder, Response, StatusCode};

@@ -13,6 +13,8 @@ mod flash;
 pub use flash::*;
 mod returns;
 pub use returns::*;
+mod notifications;
+pub use notifications::*;
 
 pub use retail_domain::account::Role;
 pub use retail_domain::{Currency, ProductId, UserId};

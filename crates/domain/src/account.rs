@@ -154,7 +154,7 @@ impl Role {
         use Permission::*;
         match (self, p) {
             (Role::Admin, _) => true,
-            (_, ManageCatalog | ManageUsers | ViewAudit | ManageSales) => false,
+            (_, ManageCatalog | ManageUsers | ViewAudit | ManageSales | ManageNotifications) => false,
             (_, ViewStockLedger) => self.is_staff(),
             (_, ManageOrders) => matches!(self, Role::Support | Role::Warehouse),
             (_, ViewOrders) => matches!(self, Role::Support | Role::Warehouse | Role::Finance),
@@ -194,11 +194,13 @@ pub enum Permission {
     /// See every return, its photos and log, the staff queues and the return figures (what
     /// a team may do to a return is the RMA transition table's decision).
     HandleReturns,
+    /// See the mail outbox and requeue failed mail.
+    ManageNotifications,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 11] = [
         Permission::ManageCatalog,
         Permission::ManageUsers,
         Permission::ViewAudit,
@@ -209,6 +211,7 @@ impl Permission {
         Permission::Reconcile,
         Permission::ManageSales,
         Permission::HandleReturns,
+        Permission::ManageNotifications,
     ];
 }
 
@@ -322,6 +325,7 @@ mod tests {
             (Role::Finance, Reconcile),
             (Role::Admin, ManageSales),
             (Role::Admin, HandleReturns),
+            (Role::Admin, ManageNotifications),
             (Role::Support, HandleReturns),
             (Role::Warehouse, HandleReturns),
             (Role::Finance, HandleReturns),

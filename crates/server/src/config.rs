@@ -45,6 +45,8 @@ pub struct Settings {
     pub flash: FlashSettings,
     /// Returns: windows, the restocking-fee policy, photo limits, per-stage targets.
     pub returns: ReturnSettings,
+    /// Notifications: SMTP (or `.eml` files), the outbox's retries and lease.
+    pub notifications: NotificationSettings,
 }
 
 impl Default for Settings {
@@ -66,6 +68,7 @@ impl Default for Settings {
             checkout: CheckoutSettings::default(),
             flash: FlashSettings::default(),
             returns: ReturnSettings::default(),
+            notifications: NotificationSettings::default(),
         }
     }
 }
@@ -680,5 +683,84 @@ mod return_tests {
         let mut s = ReturnSettings::default();
         s.sla_hours.insert("limbo".into(), 1);
         assert!(s.policy().unwrap_err().starts_with("returns.sla_hours"));
+    }
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS (port 587); refused if the server cannot.
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only for a relay on the same machine or in tests.
+    None,
+}
+
+/// Notification settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct NotificationSettings {
+    /// SMTP server; without one, mail is written as `.eml` files under `<data dir>/mail/`.
+    pub smtp_host: Option<String>,
+    /// SMTP port.
+    pub smtp_port: u16,
+    /// STARTTLS, TLS or none.
+    pub smtp_security: SmtpSecurity,
+    /// SMTP user name, if the server wants one.
+    pub smtp_username: Option<String>,
+    /// SMTP password.
+    pub smtp_password: Option<SecretString>,
+    /// How long one SMTP exchange may take, in milliseconds.
+    pub smtp_timeout_ms: u64,
+    /// The sender, `Name <address>`.
+    pub from: String,
+    /// The shop's address as customers reach it, for links in mail.
+    pub public_url: String,
+    /// How often the server itself sends what is due, in seconds (0: leave it to
+    /// `retail worker`). Both may run: rows are claimed with a lease.
+    pub deliver_every_secs: u64,
+    /// How long a claimed row is held before another sender may take it over, in seconds.
+    pub lease_secs: u64,
+    /// Attempts before a mail is given up (an admin may requeue it).
+    pub max_attempts: u32,
+    /// Backoff ceiling after the first failure, in seconds; it doubles per attempt...
+    pub retry_base_secs: u64,
+    /// ...up to this, in seconds.
+    pub retry_max_secs: u64,
+    /// Rows claimed per pass.
+    pub batch: i64,
+}
+
+impl Default for NotificationSettings {
+    fn default() -> Self {
+        Self {
+            smtp_host: None,
+            smtp_port: 587,
+            smtp_security: SmtpSecurity::Starttls,
+            smtp_username: None,
+            smtp_password: None,
+            smtp_timeout_ms: 10_000,
+            from: "Retail demo shop <shop@retail.test>".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+            deliver_every_secs: 5,
+            lease_secs: 60,
+            max_attempts: 8,
+            retry_base_secs: 30,
+            retry_max_secs: 3600,
+            batch: 50,
+        }
+    }
+}
+
+impl NotificationSettings {
+    /// The outbox's retry policy.
+    pub fn retry(&self) -> retail_domain::retry::RetryPolicy {
+        retail_domain::retry::RetryPolicy {
+            max_attempts: self.max_attempts.max(1),
+            base: std::time::Duration::from_secs(self.retry_base_secs),
+            max_delay: std::time::Duration::from_secs(self.retry_max_secs.max(self.retry_base_secs)),
+        }
     }
 }

@@ -5,6 +5,7 @@ pub mod config;
 pub mod error;
 pub mod hashing;
 pub mod http;
+pub mod mail;
 pub mod openapi;
 pub mod payments;
 pub mod seed;

@@ -193,6 +193,7 @@ async fn run(command: Command, settings: Settings) -> Result<(), String> {
         Command::Worker { every, once } => {
             let db = open_database(&settings).map_err(|e| e.to_string())?;
             let gateway = worker::payments_for(&settings).map_err(|e| format!("{e:?}"))?;
+            let mailing = worker::Mailing::from_settings(&settings)?;
             if once {
                 let jobs = worker::Housekeeping::from_settings(&settings);
                 let r = worker::run_once_with(&db, &gateway, &jobs, chrono::Utc::now())
@@ -210,9 +211,16 @@ async fn run(command: Command, settings: Settings) -> Result<(), String> {
                     r.returns_expired,
                     r.reconciliation_mismatches
                 );
+                let (alerts, d) = worker::notify_pass(&db, &mailing, chrono::Utc::now(), None)
+                    .await
+                    .map_err(|e| format!("{e:?}"))?;
+                println!(
+                    "sla alerts: {alerts}, mail sent: {}, mail to retry: {}, mail given up: {}",
+                    d.sent, d.retried, d.failed
+                );
             } else {
                 let jobs = worker::Housekeeping::from_settings(&settings);
-                worker::run(db, gateway, jobs, std::time::Duration::from_secs(every.max(1))).await;
+                worker::run(db, gateway, jobs, mailing, std::time::Duration::from_secs(every.max(1))).await;
             }
             Ok(())
         }

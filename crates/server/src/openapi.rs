@@ -27,6 +27,7 @@ use crate::http::{Limiters, api_routes, ops_routes};
         (name = "checkout", description = "Place and pay for an order (idempotent)"),
         (name = "orders", description = "The customer's orders and receipts"),
         (name = "credit", description = "The customer's store credit"),
+        (name = "notifications", description = "The notification centre (what was mailed, shown in the app) and mail preferences"),
         (name = "returns", description = "Returns (RMA): request with a refund preview, photos, the timeline, and every action of the workflow"),
         (name = "flash", description = "Flash sales: live and upcoming sales, reservations (pay them through checkout)"),
         (name = "staff", description = "Orders across customers, store-credit grants, reconciliation, the return queues"),

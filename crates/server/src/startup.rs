@@ -172,6 +172,13 @@ impl Application {
         }
         .into_data();
         spawn_flash_sweep(state.db.clone(), settings.flash.sweep_every_secs);
+        let mut mailing = crate::worker::Mailing::from_settings(&settings).map_err(StartupError::Config)?;
+        mailing.owner = crate::service::notify::sender_name("server");
+        crate::service::notify::spawn_sender(
+            state.clone(),
+            mailing,
+            settings.notifications.deliver_every_secs,
+        );
 
         let body_limit = settings.limits.max_body_bytes;
         let dist = settings.dist_dir.clone();

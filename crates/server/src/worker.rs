@@ -295,8 +295,50 @@ pub async fn shutdown_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
+/// What the notification jobs need: where mail goes and the settings it is sent with.
+pub struct Mailing {
+    /// The mailer.
+    pub mailer: crate::mail::Mailer,
+    /// Outbox settings.
+    pub settings: crate::config::NotificationSettings,
+    /// The shop's name (mail subjects).
+    pub shop: String,
+    /// Return rules (stage targets, for SLA alerts).
+    pub returns: crate::config::ReturnPolicy,
+    /// This sender's name in the outbox leases.
+    pub owner: String,
+}
+
+impl Mailing {
+    /// From the settings.
+    pub fn from_settings(s: &crate::config::Settings) -> Result<Mailing, String> {
+        Ok(Mailing {
+            mailer: crate::mail::Mailer::from_settings(&s.notifications, &s.data_dir)?,
+            settings: s.notifications.clone(),
+            shop: s.checkout.shop_name.clone(),
+            returns: s.returns.policy()?,
+            owner: crate::service::notify::sender_name("worker"),
+        })
+    }
+}
+
+/// One notification pass: staff alerts for returns past their targets, then the mail that is
+/// due. Returns the alerts queued and what was sent.
+pub async fn notify_pass(
+    db: &Db,
+    m: &Mailing,
+    now: chrono::DateTime<Utc>,
+    metrics: Option<&crate::http::metrics::MailMetrics>,
+) -> Result<(usize, crate::service::notify::Delivery), ServiceError> {
+    let policy = m.returns.clone();
+    let alerts = db.write(move |c| crate::service::notify::sla_alerts_in(c, &policy, now, BATCH)).await?;
+    let sent =
+        crate::service::notify::deliver(db, &m.mailer, &m.settings, &m.shop, &m.owner, now, metrics).await?;
+    Ok((alerts, sent))
+}
+
 /// Runs passes every `every` until SIGTERM or SIGINT; a pass under way finishes first.
-pub async fn run(db: Db, gateway: Payments, jobs: Housekeeping, every: Duration) {
+pub async fn run(db: Db, gateway: Payments, jobs: Housekeeping, mailing: Mailing, every: Duration) {
     let mut tick = tokio::time::interval(every);
     let stop = shutdown_signal();
     tokio::pin!(stop);
@@ -305,6 +347,10 @@ pub async fn run(db: Db, gateway: Payments, jobs: Housekeeping, every: Duration)
             _ = tick.tick() => match run_once_with(&db, &gateway, &jobs, Utc::now()).await {
                 Ok(r) => {
                     tracing::info!(sessions_purged = r.sessions_purged, stock_discrepancies = r.stock_discrepancies, idempotency_keys_purged = r.idempotency_keys_purged, payments_voided = r.payments_voided, orders_abandoned = r.orders_abandoned, holds_expired = r.holds_expired, sales_settled = r.sales_settled, returns_expired = r.returns_expired, reconciliation_mismatches = r.reconciliation_mismatches, "worker pass done");
+                    match notify_pass(&db, &mailing, Utc::now(), None).await {
+                        Ok((alerts, d)) => tracing::info!(sla_alerts = alerts, mail_sent = d.sent, mail_retried = d.retried, mail_failed = d.failed, "notification pass done"),
+                        Err(e) => tracing::error!(error = ?e, "notification pass failed"),
+                    }
                     beat();
                 }
                 Err(e) => tracing::error!(error = ?e, "worker pass failed"),

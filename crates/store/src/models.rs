@@ -4,9 +4,9 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use crate::schema::{
-    audit_log, cart_lines, idempotency_keys, order_lines, orders, payments, products, rma_effects,
-    rma_events, rma_lines, rma_photos, rmas, sale_items, sale_reservations, sales, sessions, stock_movements,
-    store_credit_entries, users,
+    audit_log, cart_lines, idempotency_keys, notification_prefs, notifications, order_lines, orders, outbox,
+    payments, products, rma_effects, rma_events, rma_lines, rma_photos, rmas, sale_items, sale_reservations,
+    sales, sessions, stock_movements, store_credit_entries, users,
 };
 
 /// A row of `users`.
@@ -341,4 +341,52 @@ pub struct RmaEffectRow {
     pub quantity: i64,
     pub reference: Option<String>,
     pub created_at: DateTime<Utc>,
+}
+
+/// A row of `outbox`.
+#[derive(Debug, Clone, Queryable, Selectable, QueryableByName)]
+#[diesel(table_name = outbox, check_for_backend(diesel::sqlite::Sqlite))]
+pub struct OutboxRow {
+    pub id: i64,
+    pub event: String,
+    pub user_id: Option<i64>,
+    pub recipient: String,
+    pub content: String,
+    pub message_id: String,
+    pub dedupe_key: String,
+    pub state: String,
+    pub attempts: i64,
+    pub next_attempt_at: DateTime<Utc>,
+    pub lease_owner: Option<String>,
+    pub lease_until: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A row of `notifications`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = notifications, check_for_backend(diesel::sqlite::Sqlite))]
+pub struct NotificationRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub event: String,
+    pub title: String,
+    pub body: String,
+    pub link: String,
+    pub dedupe_key: String,
+    pub read_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A row of `notification_prefs`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = notification_prefs, check_for_backend(diesel::sqlite::Sqlite))]
+pub struct NotificationPrefsRow {
+    pub user_id: i64,
+    pub non_essential: bool,
+    pub sla_breach: bool,
+    pub refund_failure: bool,
+    pub updated_at: DateTime<Utc>,
 }

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod carts;
 pub mod credit;
 pub mod idempotency;
+pub mod notifications;
 pub mod orders;
 pub mod payments;
 pub mod products;

@@ -311,6 +311,51 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        event -> Text,
+        user_id -> Nullable<BigInt>,
+        recipient -> Text,
+        content -> Text,
+        message_id -> Text,
+        dedupe_key -> Text,
+        state -> Text,
+        attempts -> BigInt,
+        next_attempt_at -> TimestamptzSqlite,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<TimestamptzSqlite>,
+        last_error -> Nullable<Text>,
+        sent_at -> Nullable<TimestamptzSqlite>,
+        created_at -> TimestamptzSqlite,
+        updated_at -> TimestamptzSqlite,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        event -> Text,
+        title -> Text,
+        body -> Text,
+        link -> Text,
+        dedupe_key -> Text,
+        read_at -> Nullable<TimestamptzSqlite>,
+        created_at -> TimestamptzSqlite,
+    }
+}
+
+diesel::table! {
+    notification_prefs (user_id) {
+        user_id -> BigInt,
+        non_essential -> Bool,
+        sla_breach -> Bool,
+        refund_failure -> Bool,
+        updated_at -> TimestamptzSqlite,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(retired_refresh_tokens -> sessions (session_id));
 diesel::joinable!(stock_movements -> products (product_id));
@@ -348,5 +393,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     rma_lines,
     rma_events,
     rma_photos,
-    rma_effects
+    rma_effects,
+    outbox,
+    notifications,
+    notification_prefs
 );

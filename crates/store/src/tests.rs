@@ -61,6 +61,9 @@ async fn schema_matches_migrations() {
         schema::rma_events::table.select(crate::models::RmaEventRow::as_select()).load(c)?;
         schema::rma_photos::table.select(crate::models::RmaPhotoRow::as_select()).load(c)?;
         schema::rma_effects::table.select(crate::models::RmaEffectRow::as_select()).load(c)?;
+        schema::outbox::table.select(crate::models::OutboxRow::as_select()).load(c)?;
+        schema::notifications::table.select(crate::models::NotificationRow::as_select()).load(c)?;
+        schema::notification_prefs::table.select(crate::models::NotificationPrefsRow::as_select()).load(c)?;
         products::catalog_version(c)?;
         Ok::<_, StoreError>(())
     })

@@ -34,6 +34,19 @@ pub struct Metrics {
     rma_stage: IntGaugeVec,
     rma_median: IntGaugeVec,
     rma_money: IntGaugeVec,
+    outbox: IntGaugeVec,
+    /// Mail sent by this process's sender.
+    pub mail: MailMetrics,
+}
+
+/// What the mail sender records: outcomes and the time of each send.
+#[derive(Clone)]
+pub struct MailMetrics {
+    /// `mail_sends_total{outcome}`: `sent`, `retried` (failed, to be tried again), `failed`
+    /// (given up).
+    pub outcomes: IntCounterVec,
+    /// `mail_send_duration_seconds`: time of each send (SMTP exchange or file write).
+    pub send_seconds: prometheus::Histogram,
 }
 
 /// What the payment front records: breaker state and transitions, gateway calls by outcome
@@ -128,6 +141,17 @@ impl Metrics {
             ),
             &["kind"],
         )?;
+        let outbox = IntGaugeVec::new(Opts::new("outbox_mails", "Mails in the outbox by state"), &["state"])?;
+        let mail = MailMetrics {
+            outcomes: IntCounterVec::new(
+                Opts::new("mail_sends_total", "Mail send attempts by outcome"),
+                &["outcome"],
+            )?,
+            send_seconds: prometheus::Histogram::with_opts(
+                HistogramOpts::new("mail_send_duration_seconds", "Time of each mail send")
+                    .buckets(vec![0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]),
+            )?,
+        };
         let build = IntGaugeVec::new(Opts::new("build_info", "Version of the running binary"), &["version"])?;
         build.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
         let payments = PaymentMetrics::new()?;
@@ -145,6 +169,9 @@ impl Metrics {
             Box::new(rma_stage.clone()),
             Box::new(rma_median.clone()),
             Box::new(rma_money.clone()),
+            Box::new(outbox.clone()),
+            Box::new(mail.outcomes.clone()),
+            Box::new(mail.send_seconds.clone()),
             Box::new(build),
         ] {
             registry.register(c)?;
@@ -162,6 +189,8 @@ impl Metrics {
             rma_stage,
             rma_median,
             rma_money,
+            outbox,
+            mail,
         })
     }
 
@@ -178,7 +207,14 @@ impl Metrics {
         &self,
         pool: retail_store::PoolUsage,
         returns: Option<&retail_api_types::RmaFigures>,
+        outbox: Option<&[(String, i64)]>,
     ) -> Result<String, ApiError> {
+        if let Some(counts) = outbox {
+            for state in ["pending", "sending", "sent", "failed"] {
+                let n = counts.iter().find(|(s, _)| s == state).map_or(0, |(_, n)| *n);
+                self.outbox.with_label_values(&[state]).set(n);
+            }
+        }
         self.pool.with_label_values(&["open"]).set(i64::from(pool.open));
         self.pool.with_label_values(&["idle"]).set(i64::from(pool.idle));
         if let Some(f) = returns {
@@ -262,7 +298,7 @@ mod tests {
         m.payments.breaker_transitions.with_label_values(&["closed", "open"]).inc();
         m.payments.gateway_calls.with_label_values(&["authorize", "timeout"]).inc();
         m.payments.gateway_duration.with_label_values(&["authorize"]).observe(0.01);
-        let text = m.render(retail_store::PoolUsage { open: 0, idle: 0 }, None).unwrap();
+        let text = m.render(retail_store::PoolUsage { open: 0, idle: 0 }, None, None).unwrap();
         for line in [
             "retail_payment_breaker_state 1",
             r#"retail_payment_breaker_transitions_total{from="closed",to="open"} 1"#,

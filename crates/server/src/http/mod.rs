@@ -11,6 +11,7 @@ pub mod flash;
 pub mod idempotency;
 pub mod methods;
 pub mod metrics;
+pub mod notifications;
 pub mod ops;
 pub mod request_id;
 pub mod returns;
@@ -263,6 +264,15 @@ pub fn api_routes(l: &Limiters) -> impl FnOnce(&mut ServiceConfig) + use<> {
                 )
                 .service(scope::scope("/credit").wrap(from_fn(authorize_protected)).service(shop::my_credit))
                 .service(
+                    scope::scope("/notifications")
+                        .wrap(from_fn(authorize_protected))
+                        .service(notifications::list)
+                        .service(notifications::read_all)
+                        .service(notifications::preferences)
+                        .service(notifications::set_preferences)
+                        .service(notifications::read),
+                )
+                .service(
                     scope::scope("/returns")
                         .wrap(from_fn(authorize_protected))
                         .service(returns::preview)
@@ -313,7 +323,9 @@ pub fn api_routes(l: &Limiters) -> impl FnOnce(&mut ServiceConfig) + use<> {
                         .service(flash::admin_create_sale)
                         .service(flash::admin_get_sale)
                         .service(flash::admin_update_sale)
-                        .service(flash::admin_end_sale),
+                        .service(flash::admin_end_sale)
+                        .service(notifications::outbox)
+                        .service(notifications::requeue),
                 )
                 .default_service(web::to(api_not_found)),
         );
@@ -345,6 +357,13 @@ const PROTECTED: &[(&str, &str, Guard)] = &[
     ("GET", "/api/orders/{id}/receipt", Guard::SignedIn),
     ("POST", "/api/orders/{id}/cancel", Guard::SignedIn),
     ("GET", "/api/credit", Guard::SignedIn),
+    ("GET", "/api/notifications", Guard::SignedIn),
+    ("POST", "/api/notifications/{id}/read", Guard::SignedIn),
+    ("POST", "/api/notifications/read-all", Guard::SignedIn),
+    ("GET", "/api/notifications/preferences", Guard::SignedIn),
+    ("PUT", "/api/notifications/preferences", Guard::SignedIn),
+    ("GET", "/api/admin/outbox", Guard::Needs(Permission::ManageNotifications)),
+    ("POST", "/api/admin/outbox/{id}/requeue", Guard::Needs(Permission::ManageNotifications)),
     ("POST", "/api/returns/preview", Guard::SignedIn),
     ("POST", "/api/returns", Guard::SignedIn),
     ("GET", "/api/returns", Guard::SignedIn),
@@ -387,6 +406,7 @@ const PROTECTED_PREFIXES: &[&str] = &[
     "/api/orders",
     "/api/credit",
     "/api/returns",
+    "/api/notifications",
     "/api/staff/",
     "/api/admin/",
     "/api/flash/reservations",

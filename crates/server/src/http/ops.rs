@@ -4,6 +4,7 @@ use actix_web::{HttpResponse, get};
 use retail_api_types::{Health, Readiness};
 
 use crate::error::ApiError;
+use crate::service::ServiceError;
 use crate::state::State;
 
 /// Liveness: the process answers. Touches nothing else.
@@ -49,6 +50,8 @@ pub async fn metrics(state: State) -> Result<HttpResponse, ApiError> {
     // The return figures come from the database; a busy database leaves them as last read.
     let policy = state.returns.clone();
     let figures = state.db.read(move |c| crate::service::returns::figures_on(c, &policy)).await.ok();
-    let text = state.metrics.render(state.db.usage(), figures.as_ref())?;
+    let outbox =
+        state.db.read(|c| Ok::<_, ServiceError>(retail_store::repo::notifications::counts(c)?)).await.ok();
+    let text = state.metrics.render(state.db.usage(), figures.as_ref(), outbox.as_deref())?;
     Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text))
 }

@@ -682,6 +682,7 @@ fn mark_paid(c: &mut Conn, order: &OrderRow, now: DateTime<Utc>) -> Result<Order
         },
         now,
     )?;
+    super::notify::order_in(c, retail_domain::notify::NotifyEvent::OrderConfirmed, &paid, None, now)?;
     Ok(paid)
 }
 

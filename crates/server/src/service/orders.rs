@@ -299,6 +299,9 @@ async fn act(
             },
             now,
         )?;
+        if let Some(event) = retail_domain::notify::order_event(action) {
+            super::notify::order_in(c, event, &updated, None, now)?;
+        }
         load(c, caller, updated)
     })
     .await
@@ -440,6 +443,7 @@ pub async fn cancel(
                 },
                 now,
             )?;
+            super::notify::order_in(c, retail_domain::notify::NotifyEvent::OrderCancelled, &updated, Some(&reason), now)?;
             load(c, &who, updated)
         })
         .await?;

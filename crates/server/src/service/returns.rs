@@ -343,6 +343,7 @@ pub async fn create(state: &AppState, caller: &Caller, req: ReturnRequest) -> Re
                 },
                 now,
             )?;
+            super::notify::return_in(c, action, Actor::System, &row, note.as_deref(), now)?;
             load(c, &caller, &policy, row)
         })
         .await
@@ -826,6 +827,11 @@ fn log_move(
         },
         now,
     )?;
+    if let Some(a) = RmaAction::parse(action)
+        && from.stage != row.stage
+    {
+        super::notify::return_in(c, a, actor, row, note, now)?;
+    }
     Ok(())
 }
 
@@ -1047,6 +1053,25 @@ async fn record_failure(
             let changes = RmaChanges { last_error: Some(Some(&message)), ..RmaChanges::default() };
             // Only if no later attempt took over meanwhile.
             if let Some(updated) = repo::update(c, claimed.id, claimed.version, &changes, now)? {
+                let facts = retail_domain::notify::Facts {
+                    order_id: Some(updated.order_id),
+                    rma_id: Some(updated.id),
+                    amount: updated
+                        .amount_cents
+                        .zip(Currency::parse("currency", &updated.currency).ok())
+                        .map(|(a, c)| (Money(a), c)),
+                    note: Some(message.clone()),
+                    ..Default::default()
+                };
+                let entity = format!("rma:{}:attempt:{}", updated.id, updated.attempts);
+                super::notify::staff_in(
+                    c,
+                    retail_domain::notify::NotifyEvent::RefundFailed,
+                    &[Role::Finance, Role::Admin],
+                    &entity,
+                    &facts,
+                    now,
+                )?;
                 log_move(
                     c,
                     (&Caller::System, Actor::System),

@@ -132,6 +132,22 @@ pub fn claimed_units(c: &mut Conn, order_id: i64, holding: &[&str]) -> Result<Ve
     Ok(rows.into_iter().map(|(l, n)| (l, n.unwrap_or(0))).collect())
 }
 
+/// Up to `limit` returns in `stage` that entered it before `cutoff`, oldest first.
+pub fn entered_before(
+    c: &mut Conn,
+    stage: &str,
+    cutoff: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<RmaRow>, StoreError> {
+    Ok(rmas::table
+        .filter(rmas::stage.eq(stage))
+        .filter(rmas::stage_entered_at.lt(cutoff))
+        .order(rmas::stage_entered_at.asc())
+        .limit(limit)
+        .select(RmaRow::as_select())
+        .load(c)?)
+}
+
 /// Whether the customer has any return.
 pub fn any_of_user(c: &mut Conn, user_id: i64) -> Result<bool, StoreError> {
     Ok(diesel::select(diesel::dsl::exists(rmas::table.filter(rmas::user_id.eq(user_id)))).get_result(c)?)

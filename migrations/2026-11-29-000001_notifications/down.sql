@@ -1,0 +1,3 @@
+DROP TABLE notification_prefs;
+DROP TABLE notifications;
+DROP TABLE outbox;
