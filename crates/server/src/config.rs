@@ -413,6 +413,30 @@ mod tests {
             (e.window_days, &e.category_window_days, &e.fee_bps, e.photo_max_bytes)
         );
         assert_eq!((&r.sla_hours, r.approved_expiry_days), (&e.sla_hours, e.approved_expiry_days));
+        let (n, m) = (&s.notifications, &d.notifications);
+        assert_eq!(
+            (&n.smtp_host, n.smtp_port, n.smtp_security, &n.from),
+            (&m.smtp_host, m.smtp_port, m.smtp_security, &m.from)
+        );
+        assert_eq!(
+            (
+                n.deliver_every_secs,
+                n.lease_secs,
+                n.max_attempts,
+                n.retry_base_secs,
+                n.retry_max_secs,
+                n.batch
+            ),
+            (
+                m.deliver_every_secs,
+                m.lease_secs,
+                m.max_attempts,
+                m.retry_base_secs,
+                m.retry_max_secs,
+                m.batch
+            )
+        );
+        assert_eq!((&n.public_url, n.smtp_timeout_ms), (&m.public_url, m.smtp_timeout_ms));
         let (p, q) = (&s.payments, &d.payments);
         assert_eq!(
             (p.timeout_ms, p.retry_max_attempts, p.retry_base_ms, p.retry_max_delay_ms),
