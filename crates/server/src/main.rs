@@ -45,6 +45,13 @@ enum Command {
     /// capture, captured total = paid orders' card total, store credit and stock equal to
     /// their ledgers. Prints the report as JSON; exits 1 when anything disagrees.
     Reconcile,
+    /// Copy the database to FILE while the shop keeps serving (a consistent snapshot, checked
+    /// after writing). Restore: stop the server and worker, put FILE in place of
+    /// `<data dir>/retail.db` (remove its `-wal` and `-shm` files), start again.
+    Backup {
+        /// Where to write the copy (must not exist).
+        file: PathBuf,
+    },
     /// Add generated products (names, descriptions, categories, prices; no stock) for
     /// benchmarks. Never run it against a shop's real database.
     BenchData {
@@ -249,6 +256,20 @@ async fn run(command: Command, settings: Settings) -> Result<(), String> {
         }
         Command::User { action } => user_command(action, &settings).await,
         Command::Openapi => Ok(()),
+        Command::Backup { file } => {
+            let source = settings.database_path();
+            if !source.exists() {
+                return Err(format!("no database at {}", source.display()));
+            }
+            retail_store::backup(&source, &file).map_err(|e| e.to_string())?;
+            let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+            println!(
+                "backup of {} written to {} ({size} bytes, integrity ok)",
+                source.display(),
+                file.display()
+            );
+            Ok(())
+        }
         Command::Reconcile => {
             let db = open_database(&settings).map_err(|e| e.to_string())?;
             let report =

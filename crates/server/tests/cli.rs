@@ -110,3 +110,29 @@ fn reconcile_prints_a_clean_report_for_a_consistent_shop() {
     assert_eq!(report["clean"], true, "{report}");
     assert_eq!(report["captured_cents"], report["ordered_card_cents"]);
 }
+
+#[test]
+fn a_backup_taken_while_the_worker_writes_restores_to_a_shop_that_reconciles() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(retail(dir.path()).arg("seed").status().unwrap().success());
+    // A worker writing beside the backup (its passes purge, expire and reconcile).
+    let mut worker = retail(dir.path()).args(["worker", "--every", "1"]).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let copy = dir.path().join("backup.db");
+    let out = retail(dir.path()).arg("backup").arg(&copy).output().unwrap();
+    let _ = worker.kill();
+    let _ = worker.wait();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("integrity ok"));
+    // Never over an existing file.
+    let again = retail(dir.path()).arg("backup").arg(&copy).output().unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"));
+    // Restored in place of the database of a new data directory: the books agree.
+    let restored = tempfile::tempdir().unwrap();
+    std::fs::copy(&copy, restored.path().join("retail.db")).unwrap();
+    let out = retail(restored.path()).arg("reconcile").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["clean"], true, "{report}");
+}

@@ -583,3 +583,52 @@ fn all_migrations_applied(c: &mut Conn) -> Result<bool, StoreError> {
         .map_err(|e| StoreError::Migration(e.to_string()))?;
     Ok(embedded.iter().all(|m| applied.iter().any(|a| a.version == m.name().version().to_string())))
 }
+
+/// Why a backup failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    /// The target exists: a backup never overwrites a file.
+    #[error("{0} exists already; choose a new file")]
+    Exists(String),
+    /// The paths cannot be handed to SQLite.
+    #[error("the path {0} is not valid UTF-8")]
+    Path(String),
+    /// SQLite could not open the source.
+    #[error("cannot open the database: {0}")]
+    Open(#[from] diesel::ConnectionError),
+    /// The copy or its check failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Writes a consistent copy of the database file `source` to `target` while the shop keeps
+/// serving: SQLite's `VACUUM INTO` on a connection of its own, in one read transaction (the
+/// copy is one moment's state, compacted; in WAL mode writers go on meanwhile). Then checks
+/// the copy with `PRAGMA integrity_check`. `target` must not exist yet.
+pub fn backup(source: &Path, target: &Path) -> Result<(), BackupError> {
+    if target.exists() {
+        return Err(BackupError::Exists(target.display().to_string()));
+    }
+    let utf8 =
+        |p: &Path| p.to_str().map(str::to_owned).ok_or_else(|| BackupError::Path(p.display().to_string()));
+    let (from, to) = (utf8(source)?, utf8(target)?);
+    let mut c = SqliteConnection::establish(&from)?;
+    c.batch_execute("PRAGMA busy_timeout = 10000;").map_err(StoreError::from)?;
+    diesel::sql_query("VACUUM INTO ?")
+        .bind::<diesel::sql_types::Text, _>(&to)
+        .execute(&mut c)
+        .map_err(StoreError::from)?;
+    drop(c);
+    #[derive(diesel::QueryableByName)]
+    struct Check {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        integrity_check: String,
+    }
+    let mut copy = SqliteConnection::establish(&to)?;
+    let rows: Vec<Check> =
+        diesel::sql_query("PRAGMA integrity_check").load(&mut copy).map_err(StoreError::from)?;
+    match rows.first().map(|r| r.integrity_check.as_str()) {
+        Some("ok") => Ok(()),
+        other => Err(StoreError::Corrupt(format!("the copy fails its integrity check: {other:?}")).into()),
+    }
+}

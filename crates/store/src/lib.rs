@@ -10,7 +10,7 @@ pub mod models;
 pub mod repo;
 mod schema;
 
-pub use db::{Conn, Db, DbOptions, PoolUsage};
+pub use db::{BackupError, Conn, Db, DbOptions, PoolUsage, backup};
 pub use error::StoreError;
 
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
