@@ -103,3 +103,37 @@ async fn the_worker_purges_dead_sessions_and_finds_the_books_balanced() {
     let r = app.get("/api/auth/me", Some(&live.access_token)).send().await.unwrap();
     assert_eq!(r.status(), 200, "live sessions survive the purge");
 }
+
+#[tokio::test]
+async fn a_planted_mismatch_is_caught_by_the_scheduled_reconciliation_and_shows_in_the_metrics() {
+    let app = retail_tests::spawn_with(|s| s.db.reconcile_every_secs = 0).await;
+    app.seed().await;
+    assert_eq!(retail_server::startup::reconcile_now(&app.state).await.unwrap(), 0);
+    let metrics = app.get("/metrics", None).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("reconciliation_mismatches{check=\"returns\"} 0"), "{metrics}");
+    assert!(metrics.contains("reconciliation_last_run_timestamp_seconds"));
+    // A refund recorded on a return that was never processed (the seed's first return).
+    app.state
+        .db
+        .write(|c| {
+            retail_store::repo::returns::record_effect(
+                c,
+                &retail_store::repo::returns::NewEffect {
+                    rma_id: 1,
+                    idempotency_key: "planted",
+                    kind: "refund_card",
+                    amount_cents: 100,
+                    product_id: None,
+                    quantity: 0,
+                    reference: None,
+                },
+                chrono::Utc::now(),
+            )
+        })
+        .await
+        .unwrap();
+    assert_eq!(retail_server::startup::reconcile_now(&app.state).await.unwrap(), 1);
+    let metrics = app.get("/metrics", None).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("reconciliation_mismatches{check=\"returns\"} 1"), "{metrics}");
+    assert!(metrics.contains("reconciliation_mismatches{check=\"stock\"} 0"));
+}

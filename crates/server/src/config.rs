@@ -124,6 +124,9 @@ pub struct DbSettings {
     /// Callers that may wait for a connection of one pool (and writes for the writer); more
     /// get 503 at once. A stampede of buyers waits here, in memory, for a few milliseconds.
     pub max_waiting: usize,
+    /// How often the server reconciles the books (payments, credit, stock, sales, returns)
+    /// and exports the findings as metrics, in seconds (0: never; `retail worker` does too).
+    pub reconcile_every_secs: u64,
 }
 
 impl Default for DbSettings {
@@ -134,6 +137,7 @@ impl Default for DbSettings {
             search_connections: 4,
             writer_nice: 2,
             max_waiting: 4096,
+            reconcile_every_secs: 300,
         }
     }
 }
@@ -407,6 +411,7 @@ mod tests {
             (d.cache.product_list_pages, d.cache.product_list_bytes, d.cache.product_list_ttl_ms)
         );
         assert_eq!(s.idempotency.ttl_secs, d.idempotency.ttl_secs);
+        assert_eq!(s.db.reconcile_every_secs, d.db.reconcile_every_secs);
         let (r, e) = (&s.returns, &d.returns);
         assert_eq!(
             (r.window_days, &r.category_window_days, &r.fee_bps, r.photo_max_bytes),

@@ -91,6 +91,32 @@ fn spawn_flash_sweep(db: Db, every_secs: u64) {
     });
 }
 
+/// Reconciles the books every `every_secs` (the first time at once): every finding is logged
+/// and the counts per check go to `/metrics` (`reconciliation_mismatches{check}`).
+fn spawn_reconciler(state: actix_web::web::Data<crate::state::AppState>, every_secs: u64) {
+    if every_secs == 0 {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(every_secs));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = reconcile_now(&state).await {
+                tracing::warn!(error = ?e, "scheduled reconciliation failed; the next one retries");
+            }
+        }
+    });
+}
+
+/// Runs the reconciliation now, logs its findings and records them in the metrics; returns
+/// how many findings there were.
+pub async fn reconcile_now(state: &crate::state::AppState) -> Result<usize, crate::service::ServiceError> {
+    let report = state.db.read(crate::service::credit::reconcile_on).await?;
+    state.metrics.record_reconciliation(&report);
+    Ok(crate::worker::log_findings(&report))
+}
+
 /// Opens the database under the data directory and applies pending migrations.
 pub fn open_database(settings: &Settings) -> Result<Db, StartupError> {
     prepare_data_dir(settings)?;
@@ -172,6 +198,7 @@ impl Application {
         }
         .into_data();
         spawn_flash_sweep(state.db.clone(), settings.flash.sweep_every_secs);
+        spawn_reconciler(state.clone(), settings.db.reconcile_every_secs);
         let mut mailing = crate::worker::Mailing::from_settings(&settings).map_err(StartupError::Config)?;
         mailing.owner = crate::service::notify::sender_name("server");
         crate::service::notify::spawn_sender(

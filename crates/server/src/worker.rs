@@ -125,42 +125,7 @@ pub async fn run_once_with(
     };
     let report = db.read(crate::service::credit::reconcile_on).await?;
     let bad = report.stock_discrepancies.len();
-    for id in &report.stock_discrepancies {
-        tracing::error!(product_id = %id, "stock differs from its ledger");
-    }
-    for id in &report.captures_without_order {
-        tracing::error!(payment_id = %id, "reconciliation: captured payment without a paid order");
-    }
-    for id in &report.paid_orders_without_capture {
-        tracing::error!(order_id = %id, "reconciliation: paid order without a captured payment");
-    }
-    for id in &report.amount_mismatches {
-        tracing::error!(order_id = %id, "reconciliation: captured amount differs from the order's card part");
-    }
-    for id in &report.credit_discrepancies {
-        tracing::error!(user_id = %id, "reconciliation: store-credit balance differs from its ledger");
-    }
-    if report.captured_cents != report.ordered_card_cents {
-        tracing::error!(
-            captured_cents = report.captured_cents,
-            ordered_card_cents = report.ordered_card_cents,
-            "reconciliation: captured total differs from the paid orders' card total"
-        );
-    }
-    for id in &report.sale_discrepancies {
-        tracing::error!(sale_id = %id, "reconciliation: flash-sale counters differ from the reservations");
-    }
-    for id in &report.return_discrepancies {
-        tracing::error!(rma_id = %id, "reconciliation: a return's recorded movements differ from its disposition");
-    }
-    let reconciliation_mismatches = report.sale_discrepancies.len()
-        + report.return_discrepancies.len()
-        + report.captures_without_order.len()
-        + report.paid_orders_without_capture.len()
-        + report.amount_mismatches.len()
-        + report.credit_discrepancies.len()
-        + bad
-        + usize::from(report.captured_cents != report.ordered_card_cents);
+    let reconciliation_mismatches = log_findings(&report);
     Ok(PassReport {
         sessions_purged,
         stock_discrepancies: bad,
@@ -274,6 +239,47 @@ async fn cancel_abandoned_orders(
         }
     }
     Ok(done)
+}
+
+/// Logs every finding of a reconciliation (one error line each) and counts them: what the
+/// worker's pass and the server's scheduled check report.
+pub fn log_findings(report: &retail_api_types::ReconciliationReport) -> usize {
+    for id in &report.stock_discrepancies {
+        tracing::error!(product_id = %id, "stock differs from its ledger");
+    }
+    for id in &report.captures_without_order {
+        tracing::error!(payment_id = %id, "reconciliation: captured payment without a paid order");
+    }
+    for id in &report.paid_orders_without_capture {
+        tracing::error!(order_id = %id, "reconciliation: paid order without a captured payment");
+    }
+    for id in &report.amount_mismatches {
+        tracing::error!(order_id = %id, "reconciliation: captured amount differs from the order's card part");
+    }
+    for id in &report.credit_discrepancies {
+        tracing::error!(user_id = %id, "reconciliation: store-credit balance differs from its ledger");
+    }
+    if report.captured_cents != report.ordered_card_cents {
+        tracing::error!(
+            captured_cents = report.captured_cents,
+            ordered_card_cents = report.ordered_card_cents,
+            "reconciliation: captured total differs from the paid orders' card total"
+        );
+    }
+    for id in &report.sale_discrepancies {
+        tracing::error!(sale_id = %id, "reconciliation: flash-sale counters differ from the reservations");
+    }
+    for id in &report.return_discrepancies {
+        tracing::error!(rma_id = %id, "reconciliation: a return's recorded movements differ from its disposition");
+    }
+    report.sale_discrepancies.len()
+        + report.return_discrepancies.len()
+        + report.captures_without_order.len()
+        + report.paid_orders_without_capture.len()
+        + report.amount_mismatches.len()
+        + report.credit_discrepancies.len()
+        + report.stock_discrepancies.len()
+        + usize::from(report.captured_cents != report.ordered_card_cents)
 }
 
 /// Resolves on SIGTERM (what a container runtime sends to PID 1) or SIGINT (Ctrl-C).

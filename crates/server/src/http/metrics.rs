@@ -35,6 +35,8 @@ pub struct Metrics {
     rma_median: IntGaugeVec,
     rma_money: IntGaugeVec,
     outbox: IntGaugeVec,
+    reconciliation: IntGaugeVec,
+    reconciled_at: IntGauge,
     /// Mail sent by this process's sender.
     pub mail: MailMetrics,
 }
@@ -141,6 +143,14 @@ impl Metrics {
             ),
             &["kind"],
         )?;
+        let reconciliation = IntGaugeVec::new(
+            Opts::new("reconciliation_mismatches", "Findings of the last scheduled reconciliation, by check"),
+            &["check"],
+        )?;
+        let reconciled_at = IntGauge::with_opts(Opts::new(
+            "reconciliation_last_run_timestamp_seconds",
+            "When the last scheduled reconciliation finished (Unix time)",
+        ))?;
         let outbox = IntGaugeVec::new(Opts::new("outbox_mails", "Mails in the outbox by state"), &["state"])?;
         let mail = MailMetrics {
             outcomes: IntCounterVec::new(
@@ -170,6 +180,8 @@ impl Metrics {
             Box::new(rma_median.clone()),
             Box::new(rma_money.clone()),
             Box::new(outbox.clone()),
+            Box::new(reconciliation.clone()),
+            Box::new(reconciled_at.clone()),
             Box::new(mail.outcomes.clone()),
             Box::new(mail.send_seconds.clone()),
             Box::new(build),
@@ -190,6 +202,8 @@ impl Metrics {
             rma_median,
             rma_money,
             outbox,
+            reconciliation,
+            reconciled_at,
             mail,
         })
     }
@@ -199,6 +213,24 @@ impl Metrics {
         let labels = [method, route, status.as_str()];
         self.http_requests.with_label_values(&labels).inc();
         self.http_duration.with_label_values(&labels).observe(secs);
+    }
+
+    /// Records the findings of a reconciliation, per check.
+    pub fn record_reconciliation(&self, r: &retail_api_types::ReconciliationReport) {
+        let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        for (check, n) in [
+            ("captures_without_order", count(r.captures_without_order.len())),
+            ("paid_orders_without_capture", count(r.paid_orders_without_capture.len())),
+            ("amount_mismatches", count(r.amount_mismatches.len())),
+            ("captured_total", i64::from(r.captured_cents != r.ordered_card_cents)),
+            ("store_credit", count(r.credit_discrepancies.len())),
+            ("stock", count(r.stock_discrepancies.len())),
+            ("flash_sales", count(r.sale_discrepancies.len())),
+            ("returns", count(r.return_discrepancies.len())),
+        ] {
+            self.reconciliation.with_label_values(&[check]).set(n);
+        }
+        self.reconciled_at.set(r.checked_at.timestamp());
     }
 
     /// Text exposition of every metric, after refreshing the pool gauges and (when read) the
