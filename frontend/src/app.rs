@@ -3,12 +3,12 @@
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use crate::components::{CartProvider, Header, SessionProvider};
+use crate::components::{CartProvider, Header, NotificationsProvider, SessionProvider};
 use crate::pages::{
-    AdminProductsPage, AdminSalePage, AdminSalesPage, AdminUsersPage, CartPage, CatalogPage, CheckoutPage,
-    CreditPage, FlashSalePage, FlashSalesPage, LoginPage, NotFoundPage, OrderPage, OrdersPage,
-    PayReservationPage, ProductPage, ReceiptPage, RegisterPage, ReturnPage, ReturnRequestPage, ReturnsPage,
-    StaffOrdersPage, StaffReturnsPage,
+    AdminOutboxPage, AdminProductsPage, AdminSalePage, AdminSalesPage, AdminUsersPage, CartPage, CatalogPage,
+    CheckoutPage, CreditPage, FlashSalePage, FlashSalesPage, LoginPage, NotFoundPage, NotificationsPage,
+    OrderPage, OrdersPage, PayReservationPage, ProductPage, ReceiptPage, RegisterPage, ReturnPage,
+    ReturnRequestPage, ReturnsPage, StaffOrdersPage, StaffReturnsPage,
 };
 use crate::routes::Route;
 
@@ -29,6 +29,7 @@ fn switch(route: Route) -> Html {
         Route::OrderReturn { id } => html! { <ReturnRequestPage {id} /> },
         Route::Returns => html! { <ReturnsPage /> },
         Route::Return { id } => html! { <ReturnPage {id} /> },
+        Route::Notifications => html! { <NotificationsPage /> },
         Route::Credit => html! { <CreditPage /> },
         Route::StaffOrders => html! { <StaffOrdersPage /> },
         Route::StaffReturns => html! { <StaffReturnsPage /> },
@@ -37,6 +38,7 @@ fn switch(route: Route) -> Html {
         Route::AdminUsers => html! { <AdminUsersPage /> },
         Route::AdminSales => html! { <AdminSalesPage /> },
         Route::AdminSale { id } => html! { <AdminSalePage {id} /> },
+        Route::AdminOutbox => html! { <AdminOutboxPage /> },
         Route::NotFound => html! { <NotFoundPage /> },
     }
 }
@@ -49,18 +51,20 @@ fn ScrollToTop() -> Html {
     html! {}
 }
 
-/// The app: router, session, cart, header, current page.
+/// The app: router, session, cart, notifications, header, current page.
 #[component]
 pub fn App() -> Html {
     html! {
         <BrowserRouter>
             <SessionProvider>
                 <CartProvider>
-                    <ScrollToTop />
-                    <Header />
-                    <main class="container page">
-                        <Switch<Route> render={switch} />
-                    </main>
+                    <NotificationsProvider>
+                        <ScrollToTop />
+                        <Header />
+                        <main class="container page">
+                            <Switch<Route> render={switch} />
+                        </main>
+                    </NotificationsProvider>
                 </CartProvider>
             </SessionProvider>
         </BrowserRouter>

@@ -44,6 +44,9 @@ pub enum Route {
     /// One return: its timeline and the actions the caller may take.
     #[at("/returns/:id")]
     Return { id: i64 },
+    /// The signed-in user's notifications and mail preferences; page in the query (`?page=`).
+    #[at("/notifications")]
+    Notifications,
     /// Store-credit balance and ledger; its page lives in the query string (`?page=`).
     #[at("/credit")]
     Credit,
@@ -69,6 +72,9 @@ pub enum Route {
     /// One flash sale live (sold / reserved / remaining), editing it before it starts, ending it.
     #[at("/admin/sales/:id")]
     AdminSale { id: i64 },
+    /// The mail outbox by state, requeueing failed mail; filters in the query (`?state=&page=`).
+    #[at("/admin/outbox")]
+    AdminOutbox,
     #[not_found]
     #[at("/404")]
     NotFound,

@@ -1463,3 +1463,95 @@ async fn a_customer_returns_an_item_with_a_photo_and_every_team_takes_it_to_a_re
     )
     .await;
 }
+
+/// The unread count the header's bell knows (`data-unread`), once it has read it.
+fn bell_unread(tab: &Tab) -> Option<i64> {
+    attr(tab, "#notification-bell", "data-unread")?.parse().ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_sees_the_bell_count_rise_when_support_approves_the_return_and_reads_it() {
+    journey_with(
+        |_| {},
+        |cx| {
+            let (tab, base) = (&cx.tab, &cx.base);
+            let email = "bell@example.com";
+            let token = new_customer(cx, email);
+            let bought = delivered_order(cx, &token);
+            let body = serde_json::json!({
+                "order_id": bought.id,
+                "lines": [{ "order_line_id": bought.lines[0].id, "quantity": 1 }],
+                "reason": "defective",
+            });
+            let rma = post_ok(cx, "/api/returns", body, &token, None);
+            let id = rma["id"].as_i64().unwrap();
+            assert_eq!(rma["stage"], "validating", "{rma}");
+
+            // The SPA: the bell shows what is unread so far (the order's own news).
+            tab.navigate_to(&format!("{base}/")).unwrap();
+            wait_until(tab, "the bell's first count", |t| bell_unread(t).is_some());
+            let before = bell_unread(tab).unwrap();
+            let listed: retail_api_types::NotificationList =
+                cx.block(cx.app.get_json("/api/notifications?per_page=1", Some(&token)));
+            assert_eq!(before, listed.unread, "the bell agrees with the API");
+            if before > 0 {
+                assert_eq!(attr(tab, "#notification-count", "data-count"), Some(before.to_string()));
+            } else {
+                assert_eq!(count(tab, "#notification-count"), 0);
+            }
+
+            // Support approves the return through the API; the bell's next read shows it.
+            let support = cx.block(cx.app.login("support@retail.test", "demo-Heron-2026")).access_token;
+            let approve = serde_json::json!({ "action": "approve", "version": rma["version"] });
+            let approved = post_ok(cx, &format!("/api/returns/{id}/actions"), approve, &support, None);
+            assert_eq!(approved["stage"], "approved", "{approved}");
+            let asked = Instant::now();
+            wait_until(tab, "the bell's count up by one", |t| bell_unread(t) == Some(before + 1));
+            eprintln!("the bell showed the approval {:.1} s after it", asked.elapsed().as_secs_f64());
+            let shown = before + 1;
+            let text = if shown > 9 { "9+".to_owned() } else { shown.to_string() };
+            assert_eq!(attr(tab, "#notification-count", "data-count"), Some(shown.to_string()));
+            assert_eq!(text_of(tab, "#notification-count"), Some(text));
+            assert_eq!(location(tab), "/", "the count rose on the page the customer was on");
+
+            // The bell opens the list: the approval on top, unread.
+            tab.find_element("#notification-bell").unwrap().click().unwrap();
+            let title = format!("Your return RMA-{id} is approved");
+            wait_until(tab, "the approval in the list", |t| {
+                text_of(t, "#notifications li.notification:first-child .notification-title").as_deref()
+                    == Some(title.as_str())
+            });
+            assert_eq!(location(tab), "/notifications");
+            let first = "#notifications li.notification:first-child";
+            assert_eq!(attr(tab, first, "data-event").as_deref(), Some("return_approved"));
+            assert_eq!(attr(tab, first, "class").as_deref(), Some("notification unread"));
+            assert_eq!(
+                attr(tab, &format!("{first} a.notification-link"), "href"),
+                Some(format!("/returns/{id}"))
+            );
+            assert_eq!(count(tab, "#notifications li.notification.unread"), usize::try_from(shown).unwrap());
+            assert_eq!(count(tab, "#pref-non-essential"), 1, "customers choose their mail");
+            assert_eq!(
+                count(tab, "#pref-sla-breach") + count(tab, "#pref-refund-failure"),
+                0,
+                "no staff alerts"
+            );
+
+            // "Mark all read": nothing is highlighted and the count disappears.
+            click_enabled(tab, "#notifications-read-all");
+            wait_until(tab, "the count gone", |t| {
+                bell_unread(t) == Some(0) && count(t, "#notification-count") == 0
+            });
+            wait_until(tab, "nothing unread in the list", |t| {
+                count(t, "#notifications li.notification.unread") == 0
+            });
+            assert_eq!(count(tab, "#notifications-read-all:not([disabled])"), 0, "nothing left to mark");
+            let after: retail_api_types::NotificationList =
+                cx.block(cx.app.get_json("/api/notifications", Some(&token)));
+            assert_eq!(after.unread, 0);
+            assert!(after.items.iter().all(|n| n.read), "{after:?}");
+            assert_eq!(after.items.first().map(|n| n.title.as_str()), Some(title.as_str()));
+        },
+    )
+    .await;
+}

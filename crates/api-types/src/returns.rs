@@ -41,7 +41,10 @@ pub struct ReturnRequest {
     pub reason: ReturnReason,
     /// In the customer's words (up to 2000 characters).
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 2000, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 2000, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")
+    )]
     pub description: Option<String>,
 }
 
@@ -240,7 +243,10 @@ pub struct RmaActionRequest {
     pub version: i64,
     /// A note (up to 2000 characters).
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 2000, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 2000, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")
+    )]
     pub note: Option<String>,
     /// Carrier (ship, complete), 1-40 characters.
     #[serde(default)]

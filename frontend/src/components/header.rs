@@ -1,13 +1,13 @@
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use super::AppLink;
+use super::{AppLink, Bell};
 use crate::hooks::{use_cart, use_session};
 use crate::routes::Route;
 
 /// Brand, the flash sales, and either log-in/register links or the signed-in user's links (cart
-/// with its badge, orders, returns, store credit, staff pages and queues, admin pages), who is logged in and a log-out
-/// button.
+/// with its badge, orders, returns, store credit, staff pages and queues, admin pages, the
+/// notification bell), who is logged in and a log-out button.
 #[component]
 pub fn Header() -> Html {
     let session = use_session();
@@ -48,6 +48,7 @@ pub fn Header() -> Html {
                         if session.is_admin() {
                             <AppLink id="nav-admin" to={Route::AdminProducts}>{ "Admin" }</AppLink>
                         }
+                        <Bell />
                         <span id="whoami" title={user.email.clone()}>
                             { format!("{} · {} ({})", user.display_name, user.email, user.role) }
                         </span>

@@ -1,6 +1,7 @@
 //! Reusable view pieces.
 
 mod add_to_cart;
+mod bell;
 mod cart_provider;
 mod flash_bits;
 mod header;
@@ -13,6 +14,7 @@ mod session_provider;
 mod status;
 
 pub use add_to_cart::AddToCart;
+pub use bell::{Bell, NotificationsProvider, use_notifications};
 pub use cart_provider::CartProvider;
 pub use flash_bits::{
     ReservationCard, SaleClockView, SaleStateTag, discount_label, percent_of, units_left_label,

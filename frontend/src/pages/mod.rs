@@ -1,5 +1,6 @@
 //! One component per route.
 
+mod admin_outbox;
 mod admin_products;
 mod admin_sales;
 mod admin_users;
@@ -10,6 +11,7 @@ mod credit;
 mod flash;
 mod login;
 mod not_found;
+mod notifications;
 mod orders;
 mod pay_reservation;
 mod product;
@@ -20,6 +22,7 @@ mod returns_request;
 mod returns_staff;
 mod staff_orders;
 
+pub use admin_outbox::AdminOutboxPage;
 pub use admin_products::AdminProductsPage;
 pub use admin_sales::{AdminSalePage, AdminSalesPage};
 pub use admin_users::AdminUsersPage;
@@ -30,6 +33,7 @@ pub use credit::CreditPage;
 pub use flash::{FlashSalePage, FlashSalesPage};
 pub use login::LoginPage;
 pub use not_found::NotFoundPage;
+pub use notifications::NotificationsPage;
 pub use orders::{OrderPage, OrdersPage};
 pub use pay_reservation::PayReservationPage;
 pub use product::ProductPage;
@@ -122,6 +126,7 @@ pub fn AdminNav() -> Html {
             </AppLink>
             <AppLink id="admin-nav-users" classes={class(Route::AdminUsers)} to={Route::AdminUsers}>{ "Users" }</AppLink>
             <AppLink id="admin-nav-sales" classes={sales_class} to={Route::AdminSales}>{ "Flash sales" }</AppLink>
+            <AppLink id="admin-nav-outbox" classes={class(Route::AdminOutbox)} to={Route::AdminOutbox}>{ "Mail outbox" }</AppLink>
         </nav>
     }
 }
