@@ -156,7 +156,11 @@ pub fn order_event(action: OrderAction) -> Option<NotifyEvent> {
 /// `disposition`, once decided): approval, receipt, rejection (by support, the system or
 /// finance's decision once the goods left), cancellation by anyone but the customer, and the
 /// completion of each disposition. Nothing for the customer's own steps or internal ones.
-pub fn return_event(action: RmaAction, actor: Actor, disposition: Option<Disposition>) -> Option<NotifyEvent> {
+pub fn return_event(
+    action: RmaAction,
+    actor: Actor,
+    disposition: Option<Disposition>,
+) -> Option<NotifyEvent> {
     match action {
         RmaAction::Approve => Some(NotifyEvent::ReturnApproved),
         RmaAction::Receive => Some(NotifyEvent::ReturnReceived),
@@ -262,7 +266,12 @@ pub fn compose(event: NotifyEvent, facts: &Facts) -> Content {
         NotifyEvent::OrderShipped => c(
             format!("Order {order} shipped"),
             format!("Order {order} is on its way"),
-            vec![facts.tracking.as_ref().map(|(carrier, code)| format!("Carrier: {carrier}, tracking code {code}."))],
+            vec![
+                facts
+                    .tracking
+                    .as_ref()
+                    .map(|(carrier, code)| format!("Carrier: {carrier}, tracking code {code}.")),
+            ],
             order_link,
         ),
         NotifyEvent::OrderDelivered => c(
@@ -283,7 +292,10 @@ pub fn compose(event: NotifyEvent, facts: &Facts) -> Content {
         NotifyEvent::ReturnApproved => c(
             format!("Return {rma} approved"),
             format!("Your return {rma} is approved"),
-            vec![Some("Please send the items back and enter the carrier and tracking code on the return's page.".to_owned())],
+            vec![Some(
+                "Please send the items back and enter the carrier and tracking code on the return's page."
+                    .to_owned(),
+            )],
             rma_link,
         ),
         NotifyEvent::ReturnReceived => c(
@@ -313,7 +325,12 @@ pub fn compose(event: NotifyEvent, facts: &Facts) -> Content {
         NotifyEvent::ReturnCompleted => c(
             format!("Return {rma} completed"),
             format!("Your return {rma} is complete"),
-            vec![facts.tracking.as_ref().map(|(carrier, code)| format!("Sent with {carrier}, tracking code {code}."))],
+            vec![
+                facts
+                    .tracking
+                    .as_ref()
+                    .map(|(carrier, code)| format!("Sent with {carrier}, tracking code {code}.")),
+            ],
             rma_link,
         ),
         NotifyEvent::ReturnCancelled => c(
@@ -421,7 +438,8 @@ mod tests {
         }
         let refunded = compose(NotifyEvent::ReturnRefunded, &facts);
         assert_eq!(refunded.body, ["€19.99 goes back the way you paid for the order."]);
-        let rejected = compose(NotifyEvent::ReturnRejected, &Facts { note: Some("  ".into()), ..facts.clone() });
+        let rejected =
+            compose(NotifyEvent::ReturnRejected, &Facts { note: Some("  ".into()), ..facts.clone() });
         assert!(rejected.body.is_empty(), "a blank reason is not quoted");
     }
 }
