@@ -48,35 +48,11 @@ fn to(mails: &[retail_tests::smtp::Received], email: &str) -> Vec<String> {
         .collect()
 }
 
-async fn step(app: &TestApp, token: &str, rma: i64, action: &str, extra: Value) -> Value {
-    let now: Value = app.get_json(&format!("/api/returns/{rma}"), Some(token)).await;
-    let mut body = json!({"action": action, "version": now["version"]});
-    for (k, v) in extra.as_object().unwrap() {
-        body[k] = v.clone();
-    }
-    let r = app.post_json(&format!("/api/returns/{rma}/actions"), &body, Some(token)).send().await.unwrap();
-    let status = r.status();
-    let v: Value = r.json().await.unwrap();
-    assert_eq!(status, 200, "{action}: {v}");
-    v
-}
-
 /// A return of the order's first line, refunded: every step a customer hears about.
 async fn refunded_return(app: &TestApp, customer: &str, order: &Value) -> i64 {
-    let body = json!({"order_id": order["id"], "lines": [{"order_line_id": order["lines"][0]["id"], "quantity": 1}],
-                      "reason": "defective"});
-    let r = app.post_json("/api/returns", &body, Some(customer)).send().await.unwrap();
-    assert_eq!(r.status(), 201);
-    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    let (support, warehouse, finance) =
-        (app.token_for("support").await, app.token_for("warehouse").await, app.token_for("finance").await);
-    step(app, &support, id, "approve", json!({})).await;
-    step(app, customer, id, "ship", json!({"carrier": "UPS", "tracking": "N1"})).await;
-    step(app, &warehouse, id, "receive", json!({})).await;
-    step(app, &warehouse, id, "start_inspection", json!({})).await;
-    step(app, &warehouse, id, "inspect", json!({"condition": "resellable"})).await;
-    step(app, &finance, id, "decide", json!({"disposition": "refund"})).await;
-    step(app, &finance, id, "process", json!({})).await;
+    let id = app.rma_create(customer, order, &[(0, 1)], "defective").await["id"].as_i64().unwrap();
+    app.rma_to_disposition(customer, id, "resellable", json!({"disposition": "refund"})).await;
+    app.rma_step(&app.token_for("finance").await, id, "process", json!({})).await;
     id
 }
 
@@ -368,18 +344,9 @@ async fn finance_hears_about_a_failed_refund_and_teams_about_breached_targets() 
     let p = app.product("REFUSE-A", 700, 10, "tools").await;
     let order =
         app.delivered_order_paid_with("tok_refund_refused_once", &customer, &[(p, 1)], 0, "o-ref").await;
-    let body = json!({"order_id": order["id"], "lines": [{"order_line_id": order["lines"][0]["id"], "quantity": 1}],
-                      "reason": "defective"});
-    let r = app.post_json("/api/returns", &body, Some(&customer)).send().await.unwrap();
-    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    let (support, warehouse, finance) =
-        (app.token_for("support").await, app.token_for("warehouse").await, app.token_for("finance").await);
-    step(&app, &support, id, "approve", json!({})).await;
-    step(&app, &customer, id, "ship", json!({"carrier": "UPS", "tracking": "F1"})).await;
-    step(&app, &warehouse, id, "receive", json!({})).await;
-    step(&app, &warehouse, id, "start_inspection", json!({})).await;
-    step(&app, &warehouse, id, "inspect", json!({"condition": "resellable"})).await;
-    let decided = step(&app, &finance, id, "decide", json!({"disposition": "refund"})).await;
+    let id = app.rma_create(&customer, &order, &[(0, 1)], "defective").await["id"].as_i64().unwrap();
+    let decided = app.rma_to_disposition(&customer, id, "resellable", json!({"disposition": "refund"})).await;
+    let finance = app.token_for("finance").await;
     let r = app
         .post_json(
             &format!("/api/returns/{id}/actions"),
@@ -428,18 +395,10 @@ async fn a_change_that_rolls_back_queues_nothing() {
     let customer = app.register("rollback@retail.test").await.access_token;
     let p = app.product("ROLL-A", 800, 1, "tools").await;
     let order = app.delivered_order(&customer, &[(p, 1)], 0, "o-roll").await;
-    let body = json!({"order_id": order["id"], "lines": [{"order_line_id": order["lines"][0]["id"], "quantity": 1}],
-                      "reason": "defective"});
-    let r = app.post_json("/api/returns", &body, Some(&customer)).send().await.unwrap();
-    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    let (support, warehouse, finance) =
-        (app.token_for("support").await, app.token_for("warehouse").await, app.token_for("finance").await);
-    step(&app, &support, id, "approve", json!({})).await;
-    step(&app, &customer, id, "ship", json!({"carrier": "UPS", "tracking": "R1"})).await;
-    step(&app, &warehouse, id, "receive", json!({})).await;
-    step(&app, &warehouse, id, "start_inspection", json!({})).await;
-    step(&app, &warehouse, id, "inspect", json!({"condition": "damaged"})).await;
-    let decided = step(&app, &finance, id, "decide", json!({"disposition": "replacement"})).await;
+    let id = app.rma_create(&customer, &order, &[(0, 1)], "defective").await["id"].as_i64().unwrap();
+    let decided =
+        app.rma_to_disposition(&customer, id, "damaged", json!({"disposition": "replacement"})).await;
+    let finance = app.token_for("finance").await;
     // No stock for the replacement: the completion rolls back, and with it its notification.
     let r = app
         .post_json(

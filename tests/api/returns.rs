@@ -19,48 +19,6 @@ async fn act(app: &TestApp, token: &str, rma: i64, body: Value) -> reqwest::Resp
     app.post_json(&format!("/api/returns/{rma}/actions"), &body, Some(token)).send().await.unwrap()
 }
 
-/// Performs `action` with `extra` fields on the return as it is now; asserts 200.
-async fn step(app: &TestApp, token: &str, rma: i64, action: &str, extra: Value) -> Value {
-    let now: Value = app.get_json(&format!("/api/returns/{rma}"), Some(token)).await;
-    let mut body = json!({"action": action, "version": now["version"]});
-    for (k, v) in extra.as_object().unwrap() {
-        body[k] = v.clone();
-    }
-    let r = act(app, token, rma, body).await;
-    let status = r.status();
-    let v: Value = r.json().await.unwrap();
-    assert_eq!(status, 200, "{action}: {v}");
-    v
-}
-
-async fn create(app: &TestApp, token: &str, order: &Value, lines: &[(usize, i64)], reason: &str) -> Value {
-    let lines: Vec<Value> = lines
-        .iter()
-        .map(|(i, q)| json!({"order_line_id": order["lines"][*i]["id"], "quantity": q}))
-        .collect();
-    let body = json!({"order_id": order["id"], "lines": lines, "reason": reason, "description": "it broke"});
-    let r = app.post_json("/api/returns", &body, Some(token)).send().await.unwrap();
-    let status = r.status();
-    let v: Value = r.json().await.unwrap();
-    assert_eq!(status, 201, "{v}");
-    v
-}
-
-/// Drives a fresh return to `disposition` (decided, not processed): approved by support,
-/// shipped by the customer, received and inspected in `condition` by the warehouse, decided
-/// by finance.
-async fn to_disposition(app: &TestApp, customer: &str, rma: i64, condition: &str, decide: Value) -> Value {
-    let support = app.token_for("support").await;
-    let warehouse = app.token_for("warehouse").await;
-    let finance = app.token_for("finance").await;
-    step(app, &support, rma, "approve", json!({})).await;
-    step(app, customer, rma, "ship", json!({"carrier": "UPS", "tracking": format!("RET{rma}")})).await;
-    step(app, &warehouse, rma, "receive", json!({})).await;
-    step(app, &warehouse, rma, "start_inspection", json!({})).await;
-    step(app, &warehouse, rma, "inspect", json!({"condition": condition, "note": "checked"})).await;
-    step(app, &finance, rma, "decide", decide).await
-}
-
 async fn stock_of(app: &TestApp, product: i64) -> i64 {
     let p: Value = app.get_json(&format!("/api/products/{product}"), None).await;
     p["stock"].as_i64().unwrap()
@@ -106,13 +64,13 @@ async fn a_refund_goes_back_the_way_it_was_paid_restocks_and_shows_on_the_timeli
     assert_eq!(preview["eligible"], true);
     assert_eq!(preview["estimate"], json!({"gross": 1000, "fee_bps": 0, "fee": 0, "net": 1000}));
 
-    let rma = create(&app, &customer, &order, &[(0, 1)], "defective").await;
+    let rma = app.rma_create(&customer, &order, &[(0, 1)], "defective").await;
     assert_eq!(rma["stage"], "validating");
     let id = rma["id"].as_i64().unwrap();
-    let decided = to_disposition(&app, &customer, id, "resellable", json!({"disposition": "refund"})).await;
+    let decided = app.rma_to_disposition(&customer, id, "resellable", json!({"disposition": "refund"})).await;
     assert_eq!(decided["amount_cents"], 1000);
     let finance = app.token_for("finance").await;
-    let done = step(&app, &finance, id, "process", json!({})).await;
+    let done = app.rma_step(&finance, id, "process", json!({})).await;
     assert_eq!(done["stage"], "completed");
     // 10.00 split as paid: round(1000 * 2200 / 2500) = 880 to the card, 120 to credit.
     assert_eq!(done["refund"], json!({"card_cents": 880, "credit_cents": 120}));
@@ -159,10 +117,10 @@ async fn a_refund_goes_back_the_way_it_was_paid_restocks_and_shows_on_the_timeli
     assert!(metrics.contains("rma_stage_returns{stage=\"completed\"}"), "{metrics}");
 
     // The rest of the order: the same line's last unit and the other line, refunded in full.
-    let rma2 = create(&app, &customer, &order, &[(0, 1), (1, 1)], "wrong_item").await;
+    let rma2 = app.rma_create(&customer, &order, &[(0, 1), (1, 1)], "wrong_item").await;
     let id2 = rma2["id"].as_i64().unwrap();
-    to_disposition(&app, &customer, id2, "damaged", json!({"disposition": "refund"})).await;
-    let done2 = step(&app, &finance, id2, "process", json!({})).await;
+    app.rma_to_disposition(&customer, id2, "damaged", json!({"disposition": "refund"})).await;
+    let done2 = app.rma_step(&finance, id2, "process", json!({})).await;
     assert_eq!(done2["refund"], json!({"card_cents": 1320, "credit_cents": 180}));
     let receipt: Value = app.get_json(&format!("/api/orders/{}/receipt", order["id"]), Some(&customer)).await;
     assert_eq!(receipt["order"]["state"], "refunded");
@@ -201,18 +159,18 @@ async fn quantities_are_capped_by_what_was_bought_and_what_other_returns_hold() 
     assert_eq!(list["pagination"]["total"], 0);
 
     // Three of two: rejected with the reason.
-    let over = create(&app, &customer, &order, &[(0, 3)], "defective").await;
+    let over = app.rma_create(&customer, &order, &[(0, 3)], "defective").await;
     assert_eq!(over["stage"], "rejected");
     assert_eq!(over["problems"][0]["code"], "too_many");
     // Two in one return, then a second return of the same line finds nothing left.
-    let first = create(&app, &customer, &order, &[(0, 2)], "defective").await;
+    let first = app.rma_create(&customer, &order, &[(0, 2)], "defective").await;
     assert_eq!(first["stage"], "validating");
-    let second = create(&app, &customer, &order, &[(0, 1)], "defective").await;
+    let second = app.rma_create(&customer, &order, &[(0, 1)], "defective").await;
     assert_eq!(second["stage"], "rejected");
     assert!(second["problems"][0]["message"].as_str().unwrap().contains("already returned"), "{second}");
     // Cancelling the first frees the units again.
-    step(&app, &customer, first["id"].as_i64().unwrap(), "cancel", json!({})).await;
-    let third = create(&app, &customer, &order, &[(0, 1)], "defective").await;
+    app.rma_step(&customer, first["id"].as_i64().unwrap(), "cancel", json!({})).await;
+    let third = app.rma_create(&customer, &order, &[(0, 1)], "defective").await;
     assert_eq!(third["stage"], "validating");
 
     // An order not yet delivered is not eligible.
@@ -234,7 +192,7 @@ async fn quantities_are_capped_by_what_was_bought_and_what_other_returns_hold() 
         .await
         .unwrap();
     let paid: Value = r.json().await.unwrap();
-    let refused = create(&app, &customer, &paid, &[(0, 1)], "defective").await;
+    let refused = app.rma_create(&customer, &paid, &[(0, 1)], "defective").await;
     assert_eq!(refused["stage"], "rejected");
     assert_eq!(refused["problems"][0]["code"], "not_delivered");
     assert_eq!(refused["events"].as_array().unwrap().last().unwrap()["actor_role"], "system");
@@ -295,7 +253,7 @@ async fn another_customers_return_and_photos_are_404_and_roles_follow_the_table(
         .await
         .unwrap();
     expect_problem(r, 404, "not_found").await;
-    let rma = create(&app, &customer, &order, &[(0, 1)], "defective").await;
+    let rma = app.rma_create(&customer, &order, &[(0, 1)], "defective").await;
     let id = rma["id"].as_i64().unwrap();
     let r = app.upload(id, &[("photo", "a.png", PNG)], &customer).await;
     assert_eq!(r.status(), 201);
@@ -333,7 +291,7 @@ async fn another_customers_return_and_photos_are_404_and_roles_follow_the_table(
     let r = act(&app, &support, id, json!({"action": "reject", "version": 1})).await;
     expect_field(r, 422, "note").await;
     // Two staff acting on the same version: the second is stale.
-    step(&app, &support, id, "approve", json!({})).await;
+    app.rma_step(&support, id, "approve", json!({})).await;
     let r = act(&app, &support, id, json!({"action": "cancel", "version": 1})).await;
     expect_problem(r, 409, "stale_version").await;
     // Shipping needs a carrier and a tracking code.
@@ -348,7 +306,7 @@ async fn photos_are_checked_by_content_size_and_count_and_leave_nothing_behind()
     let customer = app.register("photos@retail.test").await.access_token;
     let a = app.product("PH-A", 400, 10, "tools").await;
     let order = app.delivered_order(&customer, &[(a, 1)], 0, "o-photos").await;
-    let id = create(&app, &customer, &order, &[(0, 1)], "damaged_in_transit").await["id"].as_i64().unwrap();
+    let id = app.rma_create(&customer, &order, &[(0, 1)], "damaged_in_transit").await["id"].as_i64().unwrap();
     let dir = app.dir.path().join("rma-photos");
     let files = || std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
 
@@ -445,8 +403,8 @@ async fn concurrent_processing_of_every_disposition_has_exactly_one_effect() {
     for (i, (name, decide)) in cases.into_iter().enumerate() {
         let p = app.product(&format!("HAM-{i}"), 800, 10, "tools").await;
         let order = app.delivered_order(&customer, &[(p, 1)], 0, &format!("o-ham-{i}")).await;
-        let id = create(&app, &customer, &order, &[(0, 1)], "defective").await["id"].as_i64().unwrap();
-        let decided = to_disposition(&app, &customer, id, "resellable", decide).await;
+        let id = app.rma_create(&customer, &order, &[(0, 1)], "defective").await["id"].as_i64().unwrap();
+        let decided = app.rma_to_disposition(&customer, id, "resellable", decide).await;
         let credit_before: Value = app.get_json("/api/credit", Some(&customer)).await;
         let stock_before = stock_of(&app, p).await;
 
@@ -547,15 +505,15 @@ async fn a_refused_refund_stays_processing_with_the_error_and_a_retry_refunds_on
         app.delivered_order_paid_with("tok_refund_refused_once", &customer, &[(a, 1)], 0, "o-refused").await;
     let oid = order["id"].as_i64().unwrap();
 
-    let id = create(&app, &customer, &order, &[(0, 1)], "defective").await["id"].as_i64().unwrap();
-    let decided = to_disposition(
-        &app,
-        &customer,
-        id,
-        "resellable",
-        json!({"disposition": "refund", "amount_cents": 1200}),
-    )
-    .await;
+    let id = app.rma_create(&customer, &order, &[(0, 1)], "defective").await["id"].as_i64().unwrap();
+    let decided = app
+        .rma_to_disposition(
+            &customer,
+            id,
+            "resellable",
+            json!({"disposition": "refund", "amount_cents": 1200}),
+        )
+        .await;
     let finance = app.token_for("finance").await;
     let stock_before = stock_of(&app, a).await;
     let r = act(&app, &finance, id, json!({"action": "process", "version": decided["version"]})).await;
@@ -570,7 +528,7 @@ async fn a_refused_refund_stays_processing_with_the_error_and_a_retry_refunds_on
     assert_eq!(receipt["order"]["state"], "delivered");
     assert_eq!(stock_of(&app, a).await, stock_before, "nothing restocked before the money moved");
 
-    let done = step(&app, &finance, id, "process", json!({})).await;
+    let done = app.rma_step(&finance, id, "process", json!({})).await;
     assert_eq!(done["stage"], "completed");
     assert_eq!(done["attempts"], 2);
     assert_eq!(done["last_error"], Value::Null);
@@ -589,20 +547,20 @@ async fn amounts_are_capped_by_the_net_and_a_replacement_without_stock_fails_cle
     let a = app.product("AMT-A", 1000, 1, "tools").await;
     let order = app.delivered_order(&customer, &[(a, 1)], 0, "o-amounts").await;
     assert_eq!(stock_of(&app, a).await, 0);
-    let id = create(&app, &customer, &order, &[(0, 1)], "no_longer_needed").await["id"].as_i64().unwrap();
-    to_disposition(&app, &customer, id, "damaged", json!({"disposition": "repair"})).await;
+    let id = app.rma_create(&customer, &order, &[(0, 1)], "no_longer_needed").await["id"].as_i64().unwrap();
+    app.rma_to_disposition(&customer, id, "damaged", json!({"disposition": "repair"})).await;
     // (A repair decided; start again with a fresh return for the money checks.)
     let b = app.product("AMT-B", 1000, 5, "tools").await;
     let order = app.delivered_order(&customer, &[(b, 1)], 0, "o-amounts-2").await;
-    let id = create(&app, &customer, &order, &[(0, 1)], "no_longer_needed").await["id"].as_i64().unwrap();
+    let id = app.rma_create(&customer, &order, &[(0, 1)], "no_longer_needed").await["id"].as_i64().unwrap();
     let support = app.token_for("support").await;
     let warehouse = app.token_for("warehouse").await;
     let finance = app.token_for("finance").await;
-    step(&app, &support, id, "approve", json!({})).await;
-    step(&app, &customer, id, "ship", json!({"carrier": "UPS", "tracking": "AMT2"})).await;
-    step(&app, &warehouse, id, "receive", json!({})).await;
-    step(&app, &warehouse, id, "start_inspection", json!({})).await;
-    let inspected = step(&app, &warehouse, id, "inspect", json!({"condition": "damaged"})).await;
+    app.rma_step(&support, id, "approve", json!({})).await;
+    app.rma_step(&customer, id, "ship", json!({"carrier": "UPS", "tracking": "AMT2"})).await;
+    app.rma_step(&warehouse, id, "receive", json!({})).await;
+    app.rma_step(&warehouse, id, "start_inspection", json!({})).await;
+    let inspected = app.rma_step(&warehouse, id, "inspect", json!({"condition": "damaged"})).await;
     // By choice and damaged: 50 % fee, so at most 5.00.
     assert_eq!(inspected["estimate"]["net"], 500);
     let v = inspected["version"].clone();
@@ -637,7 +595,7 @@ async fn amounts_are_capped_by_the_net_and_a_replacement_without_stock_fails_cle
         .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(stock_of(&app, b).await, 0);
-    let decided = step(&app, &finance, id, "decide", json!({"disposition": "replacement"})).await;
+    let decided = app.rma_step(&finance, id, "decide", json!({"disposition": "replacement"})).await;
     let r = act(&app, &finance, id, json!({"action": "process", "version": decided["version"]})).await;
     expect_problem(r, 409, "out_of_stock").await;
     let failed: Value = app.get_json(&format!("/api/returns/{id}"), Some(&finance)).await;
@@ -659,7 +617,7 @@ async fn amounts_are_capped_by_the_net_and_a_replacement_without_stock_fails_cle
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let done = step(&app, &finance, id, "process", json!({})).await;
+    let done = app.rma_step(&finance, id, "process", json!({})).await;
     assert_eq!(done["stage"], "completed");
     assert!(done["replacement_order_id"].is_i64());
     assert_eq!(stock_of(&app, b).await, 0, "the unit went to the replacement; damaged goods stay out");
@@ -675,8 +633,8 @@ async fn queues_show_each_team_its_work_oldest_first_with_targets() {
     let customer = app.register("queues@retail.test").await.access_token;
     let a = app.product("Q-A", 300, 10, "tools").await;
     let order = app.delivered_order(&customer, &[(a, 3)], 0, "o-queues").await;
-    let first = create(&app, &customer, &order, &[(0, 1)], "defective").await["id"].as_i64().unwrap();
-    let second = create(&app, &customer, &order, &[(0, 1)], "defective").await["id"].as_i64().unwrap();
+    let first = app.rma_create(&customer, &order, &[(0, 1)], "defective").await["id"].as_i64().unwrap();
+    let second = app.rma_create(&customer, &order, &[(0, 1)], "defective").await["id"].as_i64().unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let support = app.token_for("support").await;
     let q: Value = app.get_json("/api/staff/returns?queue=support&q=queues%40retail", Some(&support)).await;
@@ -694,8 +652,8 @@ async fn queues_show_each_team_its_work_oldest_first_with_targets() {
     assert!(one["items"].as_array().unwrap().iter().any(|i| i["id"] == second));
     let none: Value = app.get_json("/api/staff/returns?queue=support&stage=shipping", Some(&support)).await;
     assert_eq!(none["pagination"]["total"], 0);
-    step(&app, &support, first, "approve", json!({})).await;
-    step(&app, &customer, first, "ship", json!({"carrier": "UPS", "tracking": "Q1"})).await;
+    app.rma_step(&support, first, "approve", json!({})).await;
+    app.rma_step(&customer, first, "ship", json!({"carrier": "UPS", "tracking": "Q1"})).await;
     let warehouse = app.token_for("warehouse").await;
     let w: Value =
         app.get_json("/api/staff/returns?queue=warehouse&q=queues%40retail", Some(&warehouse)).await;
@@ -730,7 +688,7 @@ async fn the_seed_gives_every_team_work_and_the_decided_demo_return_processes() 
     assert_eq!(all["pagination"]["total"], 5, "seeding twice creates them once");
     let decided = all["items"].as_array().unwrap().iter().find(|r| r["stage"] == "disposition").unwrap();
     let id = decided["id"].as_i64().unwrap();
-    let done = step(&app, &finance, id, "process", json!({})).await;
+    let done = app.rma_step(&finance, id, "process", json!({})).await;
     assert_eq!(done["stage"], "completed");
     assert!(done["refund"]["card_cents"].as_i64().unwrap() > 0);
     let order: Value = app.get_json(&format!("/api/orders/{}", done["order_id"]), Some(&finance)).await;
@@ -751,7 +709,7 @@ async fn a_product_marked_not_returnable_cannot_be_returned_until_the_admin_allo
     let p: Value = r.json().await.unwrap();
     assert_eq!(p["returnable"], false);
     let order = app.delivered_order(&customer, &[(p["id"].as_i64().unwrap(), 1)], 0, "o-nr").await;
-    let refused = create(&app, &customer, &order, &[(0, 1)], "no_longer_needed").await;
+    let refused = app.rma_create(&customer, &order, &[(0, 1)], "no_longer_needed").await;
     assert_eq!(refused["stage"], "rejected");
     assert_eq!(refused["problems"][0]["code"], "not_returnable");
     let r = app
@@ -765,7 +723,7 @@ async fn a_product_marked_not_returnable_cannot_be_returned_until_the_admin_allo
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let ok = create(&app, &customer, &order, &[(0, 1)], "no_longer_needed").await;
+    let ok = app.rma_create(&customer, &order, &[(0, 1)], "no_longer_needed").await;
     assert_eq!(ok["stage"], "validating");
     // By choice and resellable: the default 15 % restocking fee.
     assert_eq!(ok["estimate"], json!({"gross": 2000, "fee_bps": 1500, "fee": 300, "net": 1700}));
@@ -776,9 +734,9 @@ async fn the_worker_cancels_an_approved_return_whose_parcel_never_came() {
     let (app, customer) = setup("unsent").await;
     let a = app.product("UNS-A", 500, 5, "tools").await;
     let order = app.delivered_order(&customer, &[(a, 1)], 0, "o-unsent").await;
-    let id = create(&app, &customer, &order, &[(0, 1)], "defective").await["id"].as_i64().unwrap();
+    let id = app.rma_create(&customer, &order, &[(0, 1)], "defective").await["id"].as_i64().unwrap();
     let support = app.token_for("support").await;
-    step(&app, &support, id, "approve", json!({})).await;
+    app.rma_step(&support, id, "approve", json!({})).await;
     // A pass now leaves it; a pass 31 days on cancels it (30 days by default), once.
     retail_server::worker::run_once(&app.state.db).await.unwrap();
     let r: Value = app.get_json(&format!("/api/returns/{id}"), Some(&customer)).await;
@@ -792,6 +750,6 @@ async fn the_worker_cancels_an_approved_return_whose_parcel_never_came() {
     assert_eq!((last["action"].as_str(), last["actor_role"].as_str()), (Some("cancel"), Some("system")));
     assert_eq!(retail_server::worker::run_once_at(&app.state.db, later).await.unwrap().returns_expired, 0);
     // Its units are free again.
-    let again = create(&app, &customer, &order, &[(0, 1)], "defective").await;
+    let again = app.rma_create(&customer, &order, &[(0, 1)], "defective").await;
     assert_eq!(again["stage"], "validating");
 }

@@ -244,6 +244,66 @@ impl TestApp {
         r.json().await.unwrap()
     }
 
+    /// Performs return `action` with `extra` fields as `token`, on the version the return has
+    /// now; asserts 200 and returns the return.
+    pub async fn rma_step(&self, token: &str, rma: i64, action: &str, extra: Value) -> Value {
+        let now: Value = self.get_json(&format!("/api/returns/{rma}"), Some(token)).await;
+        let mut body = serde_json::json!({"action": action, "version": now["version"]});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let r =
+            self.post_json(&format!("/api/returns/{rma}/actions"), &body, Some(token)).send().await.unwrap();
+        let status = r.status();
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{action}: {v}");
+        v
+    }
+
+    /// Requests a return of `lines` (position in the order, units) of `order` as `token`;
+    /// asserts 201 and returns the return.
+    pub async fn rma_create(
+        &self,
+        token: &str,
+        order: &Value,
+        lines: &[(usize, i64)],
+        reason: &str,
+    ) -> Value {
+        let lines: Vec<Value> = lines
+            .iter()
+            .map(|(i, q)| serde_json::json!({"order_line_id": order["lines"][*i]["id"], "quantity": q}))
+            .collect();
+        let body = serde_json::json!({"order_id": order["id"], "lines": lines, "reason": reason, "description": "it broke"});
+        let r = self.post_json("/api/returns", &body, Some(token)).send().await.unwrap();
+        let status = r.status();
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(status, StatusCode::CREATED, "{v}");
+        v
+    }
+
+    /// Drives a fresh return to its disposition (decided with `decide`, not processed):
+    /// approved by support, shipped by `customer`, received and inspected in `condition` by the
+    /// warehouse, decided by finance. Returns the return.
+    pub async fn rma_to_disposition(
+        &self,
+        customer: &str,
+        rma: i64,
+        condition: &str,
+        decide: Value,
+    ) -> Value {
+        let support = self.token_for("support").await;
+        let warehouse = self.token_for("warehouse").await;
+        let finance = self.token_for("finance").await;
+        self.rma_step(&support, rma, "approve", serde_json::json!({})).await;
+        let ship = serde_json::json!({"carrier": "UPS", "tracking": format!("RET{rma}")});
+        self.rma_step(customer, rma, "ship", ship).await;
+        self.rma_step(&warehouse, rma, "receive", serde_json::json!({})).await;
+        self.rma_step(&warehouse, rma, "start_inspection", serde_json::json!({})).await;
+        let inspect = serde_json::json!({"condition": condition, "note": "checked"});
+        self.rma_step(&warehouse, rma, "inspect", inspect).await;
+        self.rma_step(&finance, rma, "decide", decide).await
+    }
+
     /// Uploads `parts` as photos of return `rma` (the raw answer).
     pub async fn upload(&self, rma: i64, parts: &[(&str, &str, &[u8])], token: &str) -> Response {
         let (ct, body) = multipart(parts);

@@ -71,9 +71,13 @@ pub fn prepare_data_dir(settings: &Settings) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Expires lapsed flash-sale holds and settles sales that are over, every `every_secs`
-/// (the worker does the same; a server started alone by `make run` still keeps sales exact).
-fn spawn_flash_sweep(db: Db, every_secs: u64) {
+/// Runs `job` every `every_secs` seconds (the first time at once) for as long as the process
+/// lives; 0 never runs it. A run that is late is not made up for.
+pub(crate) fn spawn_every<F, Fut>(every_secs: u64, mut job: F)
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
     if every_secs == 0 {
         return;
     }
@@ -82,6 +86,17 @@ fn spawn_flash_sweep(db: Db, every_secs: u64) {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
+            job().await;
+        }
+    });
+}
+
+/// Expires lapsed flash-sale holds and settles sales that are over, every `every_secs`
+/// (the worker does the same; a server started alone by `make run` still keeps sales exact).
+fn spawn_flash_sweep(db: Db, every_secs: u64) {
+    spawn_every(every_secs, move || {
+        let db = db.clone();
+        async move {
             match db.write(|c| crate::service::sales::sweep_in(c, chrono::Utc::now())).await {
                 Ok((0, 0)) => {}
                 Ok((expired, settled)) => tracing::info!(expired, settled, "flash sweep"),
@@ -94,14 +109,9 @@ fn spawn_flash_sweep(db: Db, every_secs: u64) {
 /// Reconciles the books every `every_secs` (the first time at once): every finding is logged
 /// and the counts per check go to `/metrics` (`reconciliation_mismatches{check}`).
 fn spawn_reconciler(state: actix_web::web::Data<crate::state::AppState>, every_secs: u64) {
-    if every_secs == 0 {
-        return;
-    }
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(every_secs));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
+    spawn_every(every_secs, move || {
+        let state = state.clone();
+        async move {
             if let Err(e) = reconcile_now(&state).await {
                 tracing::warn!(error = ?e, "scheduled reconciliation failed; the next one retries");
             }

@@ -283,25 +283,21 @@ pub async fn send_one(
 /// Runs the notification pass (SLA alerts about once a minute, the mail that is due every
 /// `every_secs`) until the process ends: the server's own sender, beside `retail worker`.
 pub fn spawn_sender(state: actix_web::web::Data<AppState>, mailing: crate::worker::Mailing, every_secs: u64) {
-    if every_secs == 0 {
-        return;
-    }
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(every_secs));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let alerts_every = (60 / every_secs).max(1);
-        let mut n: u64 = 0;
-        loop {
-            tick.tick().await;
+    let mailing = std::sync::Arc::new(mailing);
+    let alerts_every = (60 / every_secs.max(1)).max(1);
+    let mut n: u64 = 0;
+    crate::startup::spawn_every(every_secs, move || {
+        let (state, m) = (state.clone(), mailing.clone());
+        let alerts = n.is_multiple_of(alerts_every);
+        n = n.wrapping_add(1);
+        async move {
             let now = Utc::now();
-            if n.is_multiple_of(alerts_every) {
-                let policy = mailing.returns.clone();
+            if alerts {
+                let policy = m.returns.clone();
                 if let Err(e) = state.db.write(move |c| sla_alerts_in(c, &policy, now, 200)).await {
                     tracing::warn!(error = ?e, "SLA alert pass failed");
                 }
             }
-            n = n.wrapping_add(1);
-            let m = &mailing;
             if let Err(e) =
                 deliver(&state.db, &m.mailer, &m.settings, &m.shop, &m.owner, now, Some(&state.metrics.mail))
                     .await
