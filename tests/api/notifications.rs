@@ -40,6 +40,15 @@ async fn deliver(app: &TestApp, owner: &str, now: chrono::DateTime<Utc>) -> noti
     notify::deliver(&app.state.db, &m.mailer, &m.settings, &m.shop, &m.owner, now, None).await.unwrap()
 }
 
+async fn set_prefs(app: &TestApp, token: &str, prefs: Value) {
+    let r = app
+        .send_json(reqwest::Method::PUT, "/api/notifications/preferences", &prefs, Some(token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
 fn to(mails: &[retail_tests::smtp::Received], email: &str) -> Vec<String> {
     mails
         .iter()
@@ -128,17 +137,8 @@ async fn turning_off_non_essential_mail_keeps_the_mail_about_money() {
     let sink = SmtpSink::start().await;
     let app = app_mailing_to(sink.port, |_| {}).await;
     let customer = app.register("quiet@retail.test").await.access_token;
-    let r = app
-        .send_json(
-            reqwest::Method::PUT,
-            "/api/notifications/preferences",
-            &json!({"non_essential": false, "sla_breach": true, "refund_failure": true}),
-            Some(&customer),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    set_prefs(&app, &customer, json!({"non_essential": false, "sla_breach": true, "refund_failure": true}))
+        .await;
     let prefs: Value = app.get_json("/api/notifications/preferences", Some(&customer)).await;
     assert_eq!(prefs["non_essential"], false);
     let p = app.product("QUIET-A", 900, 10, "tools").await;
@@ -191,23 +191,7 @@ async fn failed_mail_is_listed_for_the_admin_and_requeued() {
     let app = app_mailing_to(port, |s| s.notifications.max_attempts = 1).await;
     let customer = app.register("giveup@retail.test").await.access_token;
     let p = app.product("GIVE-A", 500, 10, "tools").await;
-    let r = app.client.delete(app.url("/api/cart")).bearer_auth(&customer).send().await.unwrap();
-    assert_eq!(r.status(), 200);
-    app.post_json("/api/cart/lines", &json!({"product_id": p, "quantity": 1}), Some(&customer))
-        .send()
-        .await
-        .unwrap();
-    let r = app
-        .post_json(
-            "/api/checkout",
-            &json!({"card_token": "tok_visa", "use_credit_cents": 0}),
-            Some(&customer),
-        )
-        .header("Idempotency-Key", "o-giveup")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
+    app.paid_order_with("tok_visa", &customer, &[(p, 1)], 0, "o-giveup").await;
     let d = deliver(&app, "t4", Utc::now()).await;
     assert_eq!(d.failed, 1);
     let admin = app.token_for("admin").await;
@@ -373,17 +357,8 @@ async fn finance_hears_about_a_failed_refund_and_teams_about_breached_targets() 
     assert!(to(&mails, "support@retail.test").iter().any(|s| s.contains("is overdue")));
     assert!(to(&mails, "admin@retail.test").iter().any(|s| s.contains("is overdue")));
     // Staff who turn the alert off hear nothing more.
-    let r = app
-        .send_json(
-            reqwest::Method::PUT,
-            "/api/notifications/preferences",
-            &json!({"non_essential": true, "sla_breach": false, "refund_failure": false}),
-            Some(&finance),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    set_prefs(&app, &finance, json!({"non_essential": true, "sla_breach": false, "refund_failure": false}))
+        .await;
     let bell: Value = app.get_json("/api/notifications", Some(&finance)).await;
     assert!(bell["unread"].as_i64().unwrap() >= 1);
 }

@@ -175,23 +175,7 @@ async fn quantities_are_capped_by_what_was_bought_and_what_other_returns_hold() 
 
     // An order not yet delivered is not eligible.
     let b = app.product("CAP-B", 300, 10, "tools").await;
-    let r = app.client.delete(app.url("/api/cart")).bearer_auth(&customer).send().await.unwrap();
-    assert_eq!(r.status(), 200);
-    app.post_json("/api/cart/lines", &json!({"product_id": b, "quantity": 1}), Some(&customer))
-        .send()
-        .await
-        .unwrap();
-    let r = app
-        .post_json(
-            "/api/checkout",
-            &json!({"card_token": "tok_visa", "use_credit_cents": 0}),
-            Some(&customer),
-        )
-        .header("Idempotency-Key", "o-undelivered")
-        .send()
-        .await
-        .unwrap();
-    let paid: Value = r.json().await.unwrap();
+    let paid = app.paid_order_with("tok_visa", &customer, &[(b, 1)], 0, "o-undelivered").await;
     let refused = app.rma_create(&customer, &paid, &[(0, 1)], "defective").await;
     assert_eq!(refused["stage"], "rejected");
     assert_eq!(refused["problems"][0]["code"], "not_delivered");

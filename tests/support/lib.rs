@@ -189,8 +189,9 @@ impl TestApp {
         self.delivered_order_paid_with("tok_visa", token, lines, credit_cents, key).await
     }
 
-    /// [`TestApp::delivered_order`] paid with the simulator's `card_token`.
-    pub async fn delivered_order_paid_with(
+    /// `token`'s order of `lines` (product ID, units) from a fresh cart, paid with the
+    /// simulator's `card_token` (and `credit_cents` of store credit) under `key`.
+    pub async fn paid_order_with(
         &self,
         card_token: &str,
         token: &str,
@@ -224,6 +225,19 @@ impl TestApp {
             .unwrap();
         assert_eq!(r.status(), StatusCode::CREATED, "checkout");
         let order: Value = r.json().await.unwrap();
+        order
+    }
+
+    /// [`TestApp::delivered_order`] paid with the simulator's `card_token`.
+    pub async fn delivered_order_paid_with(
+        &self,
+        card_token: &str,
+        token: &str,
+        lines: &[(i64, i64)],
+        credit_cents: i64,
+        key: &str,
+    ) -> Value {
+        let order = self.paid_order_with(card_token, token, lines, credit_cents, key).await;
         let id = order["id"].as_i64().unwrap();
         let admin = self.token_for("admin").await;
         let ship = serde_json::json!({"carrier": "DHL", "tracking": format!("T{id}")});
