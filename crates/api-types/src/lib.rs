@@ -178,7 +178,7 @@ pub struct UserQuery {
     /// Only accounts with this role.
     pub role: Option<Role>,
     /// Substring of email or display name (at most 200 characters).
-    #[cfg_attr(feature = "openapi", param(max_length = 200))]
+    #[cfg_attr(feature = "openapi", param(max_length = 200, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
     pub q: Option<String>,
 }
 
@@ -277,7 +277,7 @@ pub struct ProductQuery {
     pub category: Option<String>,
     /// Full-text search over name, description, category and SKU; words match as prefixes
     /// (at most 200 characters).
-    #[cfg_attr(feature = "openapi", param(max_length = 200))]
+    #[cfg_attr(feature = "openapi", param(max_length = 200, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
     pub q: Option<String>,
     /// Include deactivated products (admin only).
     pub include_inactive: Option<bool>,
@@ -529,7 +529,7 @@ pub struct AuditQuery {
     #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
     pub per_page: Option<u32>,
     /// Only entries about this kind of entity (`product`, `user`; at most 200 characters).
-    #[cfg_attr(feature = "openapi", param(max_length = 200))]
+    #[cfg_attr(feature = "openapi", param(max_length = 200, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
     pub entity_type: Option<String>,
 }
 

@@ -77,12 +77,17 @@ pub fn bounded_text(field: &str, raw: &str, min: usize, max: usize) -> Result<St
 pub const MAX_FILTER_CHARS: usize = 200;
 
 /// An optional free-text filter from a query string: trimmed, `None` when blank, refused
-/// when longer than [`MAX_FILTER_CHARS`] so that no unbounded text reaches a query.
+/// when longer than [`MAX_FILTER_CHARS`] so that no unbounded text reaches a query, and when
+/// it holds a control character other than tab and line feed (what the API's patterns
+/// `^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$` say).
 pub fn filter_text(field: &str, raw: Option<&str>) -> Result<Option<String>, FieldError> {
     match raw.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
         Some(s) if s.chars().count() > MAX_FILTER_CHARS => {
             Err(FieldError::new(field, format!("must be at most {MAX_FILTER_CHARS} characters")))
+        }
+        Some(s) if s.chars().any(|c| c.is_control() && c != '\t' && c != '\n') => {
+            Err(FieldError::new(field, "must not contain control characters"))
         }
         Some(s) => Ok(Some(s.to_owned())),
     }
@@ -97,6 +102,10 @@ mod tests {
         assert_eq!(filter_text("q", None), Ok(None));
         assert_eq!(filter_text("q", Some("   ")), Ok(None));
         assert_eq!(filter_text("q", Some(" red ")), Ok(Some("red".to_owned())));
+        assert!(filter_text("q", Some("a\u{84}b")).is_err(), "C1 control");
+        assert!(filter_text("q", Some("a\u{7f}")).is_err(), "DEL");
+        assert!(filter_text("q", Some("a\rb")).is_err(), "carriage return");
+        assert_eq!(filter_text("q", Some("a\tb")), Ok(Some("a\tb".to_owned())));
         let long = "é".repeat(MAX_FILTER_CHARS + 1);
         assert_eq!(filter_text("q", Some(&long)).unwrap_err().field, "q");
         assert!(filter_text("q", Some(&"é".repeat(MAX_FILTER_CHARS))).is_ok());
