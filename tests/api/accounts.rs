@@ -153,8 +153,8 @@ async fn auth_posts_are_throttled_per_client_with_retry_after() {
     // reads are not throttled by the auth limiter
     let r = app.get("/api/hello", None).send().await.unwrap();
     assert_eq!(r.status(), 200);
-    let metrics = app.get("/metrics", None).send().await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("retail_rate_limited_total{limiter=\"auth_per_ip\"} 2"), "{metrics}");
+    let limited = r#"retail_rate_limited_total{limiter="auth_per_ip",route="/api/auth/login"}"#;
+    assert_eq!(app.metric(limited).await, 2.0, "{}", app.metrics().await);
 }
 
 #[tokio::test]

@@ -52,6 +52,8 @@ const QUERY_ROUTES: &[&str] = &[
     "/api/staff/returns",
     "/api/staff/returns/figures",
     "/api/admin/outbox",
+    "/api/admin/monitoring",
+    "/api/admin/monitoring/logs",
 ];
 
 /// Routes any signed-in account may read, with a query (or nothing at all).

@@ -76,6 +76,9 @@ const MATRIX: &[(&str, &str, [u16; 6])] = &[
     ("PUT",   "/api/notifications/preferences",           [401, 200, 200, 200, 200, 200]),
     ("GET",   "/api/admin/outbox",                        [401, 403, 403, 403, 403, 200]),
     ("POST",  "/api/admin/outbox/{id}/requeue",           [401, 403, 403, 403, 403, 409]),
+    // watching the shop live is the admin's
+    ("GET",   "/api/admin/monitoring",                    [401, 403, 403, 403, 403, 200]),
+    ("GET",   "/api/admin/monitoring/logs",               [401, 403, 403, 403, 403, 200]),
     ("GET",   "/api/staff/returns/figures",               [401, 403, 200, 200, 200, 200]),
     ("GET",   "/api/flash/reservations",                  [401, 200, 200, 200, 200, 200]),
     ("GET",   "/api/flash/reservations/{id}",             [401, 200, 200, 200, 200, 200]),

@@ -12,7 +12,7 @@ use retail_api_types::{
     Cart, CreditAccount, CreditKind, LineIssue, Order, OrderList, OrderState, Product, Receipt,
     ReconciliationReport, StockMovement, StockMovementList, TokenResponse,
 };
-use retail_tests::{TestApp, expect_field, expect_problem, spawn_app, spawn_with};
+use retail_tests::{TestApp, expect_field, expect_problem, metric, spawn_app, spawn_with};
 use serde_json::{Value, json};
 
 // ---- helpers ------------------------------------------------------------------------------
@@ -137,10 +137,6 @@ async fn grant(app: &TestApp, staff: &str, user: i64, amount: i64, key: &str) ->
     .send()
     .await
     .unwrap()
-}
-
-async fn metrics(app: &TestApp) -> String {
-    app.get("/metrics", None).send().await.unwrap().text().await.unwrap()
 }
 
 /// The lines of a cart as (product, quantity).
@@ -648,18 +644,13 @@ async fn finance_id(app: &TestApp) -> i64 {
     app.login(a.email, a.password).await.user.id.get()
 }
 
-/// The value of a metric line (exact name and labels) in the Prometheus text.
-fn metric(text: &str, series: &str) -> Option<f64> {
-    text.lines().find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.trim().parse().ok())
-}
-
 #[tokio::test]
 async fn the_breaker_opens_after_failures_fails_fast_and_closes_after_a_good_probe() {
     let (app, admin) = shop_with(breaker_settings).await;
     let p = product(&app, &admin, "BREAKER-1", 1000, 10).await;
     let (me, _) = customer(&app, "breaker@example.com").await;
     add_ok(&app, &me, p.id.get(), 1).await;
-    assert_eq!(metric(&metrics(&app).await, "retail_payment_breaker_state"), Some(0.0));
+    assert_eq!(metric(&app.metrics().await, "retail_payment_breaker_state"), Some(0.0));
 
     for i in 0..2 {
         let r = checkout(&app, &me, Some(&format!("err-{i}")), &json!({"card_token": "tok_error"})).await;
@@ -672,7 +663,7 @@ async fn the_breaker_opens_after_failures_fails_fast_and_closes_after_a_good_pro
     assert!((1..=1).contains(&retry), "Retry-After {retry}");
     expect_problem(r, 503, "payments_unavailable").await;
     assert!(started.elapsed() < Duration::from_millis(500), "fails fast");
-    let m = metrics(&app).await;
+    let m = app.metrics().await;
     assert_eq!(metric(&m, "retail_payment_breaker_state"), Some(1.0), "{m}");
     assert_eq!(metric(&m, r#"retail_payment_breaker_transitions_total{from="closed",to="open"}"#), Some(1.0));
     // nothing was taken or charged meanwhile
@@ -683,7 +674,7 @@ async fn the_breaker_opens_after_failures_fails_fast_and_closes_after_a_good_pro
     tokio::time::sleep(Duration::from_millis(1_100)).await;
     let o = buy(&app, &me, "after-cooldown").await;
     assert_eq!(o.state, OrderState::Paid);
-    let m = metrics(&app).await;
+    let m = app.metrics().await;
     assert_eq!(metric(&m, "retail_payment_breaker_state"), Some(0.0), "{m}");
     assert_eq!(
         metric(&m, r#"retail_payment_breaker_transitions_total{from="open",to="half_open"}"#),
@@ -718,7 +709,7 @@ async fn a_failed_probe_opens_the_breaker_again_and_credit_only_orders_need_no_g
     tokio::time::sleep(Duration::from_millis(1_100)).await;
     let r = checkout(&app, &me, Some("probe-fails"), &json!({"card_token": "tok_error"})).await;
     expect_problem(r, 502, "payment_provider_error").await;
-    let m = metrics(&app).await;
+    let m = app.metrics().await;
     assert_eq!(metric(&m, "retail_payment_breaker_state"), Some(1.0), "{m}");
     assert_eq!(
         metric(&m, r#"retail_payment_breaker_transitions_total{from="half_open",to="open"}"#),

@@ -272,19 +272,14 @@ async fn concurrent_buyers_get_exactly_the_last_units() {
     let now = sale(&app, s.sale.id).await;
     assert_eq!((now.items[0].reserved, now.items[0].remaining), (5, 0));
     // answered from memory now: the counter of such answers moves
-    let before = metric(&app, "retail_flash_reservations_total{outcome=\"sold_out_memory\"}").await;
+    let before = app.metric("retail_flash_reservations_total{outcome=\"sold_out_memory\"}").await;
     let late = customer(&app, "late@retail.test").await;
     expect_problem(reserve(&app, &late, s.sale.id, p.id.get(), 1).await, 409, "sold_out").await;
     assert_eq!(
-        metric(&app, "retail_flash_reservations_total{outcome=\"sold_out_memory\"}").await,
+        app.metric("retail_flash_reservations_total{outcome=\"sold_out_memory\"}").await,
         before + 1.0
     );
     assert!(reconcile(&app, &admin).await.clean);
-}
-
-async fn metric(app: &TestApp, name: &str) -> f64 {
-    let text = app.get("/metrics", None).send().await.unwrap().text().await.unwrap();
-    text.lines().find_map(|l| l.strip_prefix(name)).and_then(|v| v.trim().parse().ok()).unwrap_or(0.0)
 }
 
 #[tokio::test]

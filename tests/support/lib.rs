@@ -332,6 +332,23 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// The `/metrics` text.
+    pub async fn metrics(&self) -> String {
+        self.get("/metrics", None).send().await.unwrap().text().await.unwrap()
+    }
+
+    /// The value of one series (exact name and labels, as exposed) now; 0 when absent.
+    pub async fn metric(&self, series: &str) -> f64 {
+        metric(&self.metrics().await, series).unwrap_or(0.0)
+    }
+}
+
+/// The value of a series (exact name and labels) in the Prometheus text.
+pub fn metric(text: &str, series: &str) -> Option<f64> {
+    text.lines().find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.trim().parse().ok())
+}
+
 fn auth(rb: RequestBuilder, token: Option<&str>) -> RequestBuilder {
     match token {
         Some(t) => rb.bearer_auth(t),

@@ -15,6 +15,8 @@ mod returns;
 pub use returns::*;
 mod notifications;
 pub use notifications::*;
+mod monitoring;
+pub use monitoring::*;
 
 pub use retail_domain::account::Role;
 pub use retail_domain::{Currency, ProductId, UserId};

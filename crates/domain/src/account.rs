@@ -154,7 +154,10 @@ impl Role {
         use Permission::*;
         match (self, p) {
             (Role::Admin, _) => true,
-            (_, ManageCatalog | ManageUsers | ViewAudit | ManageSales | ManageNotifications) => false,
+            (
+                _,
+                ManageCatalog | ManageUsers | ViewAudit | ManageSales | ManageNotifications | ViewOperations,
+            ) => false,
             (_, ViewStockLedger) => self.is_staff(),
             (_, ManageOrders) => matches!(self, Role::Support | Role::Warehouse),
             (_, ViewOrders) => matches!(self, Role::Support | Role::Warehouse | Role::Finance),
@@ -196,11 +199,13 @@ pub enum Permission {
     HandleReturns,
     /// See the mail outbox and requeue failed mail.
     ManageNotifications,
+    /// Watch the shop live: the monitoring snapshot, SLOs and the recent log events.
+    ViewOperations,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 12] = [
         Permission::ManageCatalog,
         Permission::ManageUsers,
         Permission::ViewAudit,
@@ -212,6 +217,7 @@ impl Permission {
         Permission::ManageSales,
         Permission::HandleReturns,
         Permission::ManageNotifications,
+        Permission::ViewOperations,
     ];
 }
 
@@ -326,6 +332,7 @@ mod tests {
             (Role::Admin, ManageSales),
             (Role::Admin, HandleReturns),
             (Role::Admin, ManageNotifications),
+            (Role::Admin, ViewOperations),
             (Role::Support, HandleReturns),
             (Role::Warehouse, HandleReturns),
             (Role::Finance, HandleReturns),

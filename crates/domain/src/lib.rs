@@ -13,6 +13,7 @@ pub mod credit;
 pub mod feed;
 pub mod ids;
 pub mod money;
+pub mod monitor;
 pub mod notify;
 pub mod order;
 pub mod paging;

@@ -47,6 +47,43 @@ pub struct Settings {
     pub returns: ReturnSettings,
     /// Notifications: SMTP (or `.eml` files), the outbox's retries and lease.
     pub notifications: NotificationSettings,
+    /// Monitoring: the SLO targets, the readiness probe, when the worker counts as silent.
+    pub monitoring: MonitoringSettings,
+}
+
+/// Monitoring settings: what the dashboard and `/metrics` hold the shop to.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct MonitoringSettings {
+    /// The latency objective's threshold in milliseconds: `latency_objective` of requests
+    /// answer within it (the p95 target).
+    pub latency_target_ms: f64,
+    /// Share of requests to answer within `latency_target_ms`.
+    pub latency_objective: f64,
+    /// Share of readiness probes to succeed.
+    pub availability_objective: f64,
+    /// Share of requests to answer without a 5xx.
+    pub success_objective: f64,
+    /// Share of reconciliation runs whose stock agrees with the ledger.
+    pub stock_objective: f64,
+    /// How often the server probes its own readiness, in seconds (0: never).
+    pub probe_every_secs: u64,
+    /// A worker silent for longer than this (seconds) is reported unhealthy.
+    pub worker_silent_after_secs: i64,
+}
+
+impl Default for MonitoringSettings {
+    fn default() -> Self {
+        Self {
+            latency_target_ms: 250.0,
+            latency_objective: 0.95,
+            availability_objective: 0.999,
+            success_objective: 0.999,
+            stock_objective: 0.99,
+            probe_every_secs: 10,
+            worker_silent_after_secs: 180,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -69,6 +106,7 @@ impl Default for Settings {
             flash: FlashSettings::default(),
             returns: ReturnSettings::default(),
             notifications: NotificationSettings::default(),
+            monitoring: MonitoringSettings::default(),
         }
     }
 }
@@ -79,18 +117,20 @@ impl Default for Settings {
 pub struct LogSettings {
     /// `tracing` filter, e.g. `info` or `retail_server=debug,info`; `RUST_LOG` wins if set.
     pub level: String,
-    /// Also write JSON logs to `<data_dir>/logs/retail.log.<date>`.
+    /// Also write JSON logs to `<data_dir>/logs/retail.<date>.log` (a new file each UTC day).
     pub to_file: bool,
     /// Write logs to stdout.
     pub to_stdout: bool,
     /// How stdout lines look: `auto` (human-readable on a terminal, JSON otherwise), `json`
     /// or `pretty`. The file log is always JSON.
     pub format: LogFormat,
+    /// Daily log files kept (older ones are deleted when the file rotates).
+    pub keep_files: usize,
 }
 
 impl Default for LogSettings {
     fn default() -> Self {
-        Self { level: "info".into(), to_file: true, to_stdout: true, format: LogFormat::Auto }
+        Self { level: "info".into(), to_file: true, to_stdout: true, format: LogFormat::Auto, keep_files: 14 }
     }
 }
 

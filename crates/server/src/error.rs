@@ -223,8 +223,14 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         if let ApiError::Unavailable(_) | ApiError::Payment { .. } = self {
-            // overload is expected under a storm: one line each, but not an error to page on
-            tracing::warn!(error.code = self.code(), error.cause_chain = ?self, "request refused: busy");
+            // overload is expected under a storm, and a card is declined every day: one line
+            // each, but not an error to page on
+            let what = if matches!(self, ApiError::Payment { .. }) {
+                "payment refused"
+            } else {
+                "request refused: busy"
+            };
+            tracing::warn!(error.code = self.code(), error.cause_chain = ?self, "{what}");
         } else if status.is_server_error() {
             tracing::error!(error.code = self.code(), error.cause_chain = ?self, "request failed");
         }

@@ -6,6 +6,7 @@ pub mod error;
 pub mod hashing;
 pub mod http;
 pub mod mail;
+pub mod monitor;
 pub mod openapi;
 pub mod payments;
 pub mod seed;

@@ -221,6 +221,7 @@ async fn run(command: Command, settings: Settings) -> Result<(), String> {
                 let (alerts, d) = worker::notify_pass(&db, &mailing, chrono::Utc::now(), None)
                     .await
                     .map_err(|e| format!("{e:?}"))?;
+                worker::beat(&db, &mailing.owner, &r).await;
                 println!(
                     "sla alerts: {alerts}, mail sent: {}, mail to retry: {}, mail given up: {}",
                     d.sent, d.retried, d.failed

@@ -124,7 +124,24 @@ fn spawn_reconciler(state: actix_web::web::Data<crate::state::AppState>, every_s
 pub async fn reconcile_now(state: &crate::state::AppState) -> Result<usize, crate::service::ServiceError> {
     let report = state.db.read(crate::service::credit::reconcile_on).await?;
     state.metrics.record_reconciliation(&report);
-    Ok(crate::worker::log_findings(&report))
+    state.monitor.stock_checks.record(report.stock_discrepancies.is_empty(), crate::monitor::unix_now());
+    let findings = crate::worker::log_findings(&report);
+    if let Ok(mut last) = state.monitor.last_reconciliation.lock() {
+        *last = Some(report);
+    }
+    Ok(findings)
+}
+
+/// Probes the server's own readiness (database reachable, migrations applied) every
+/// `every_secs`, for the availability objective.
+fn spawn_readiness_probe(state: web::Data<AppState>, every_secs: u64) {
+    spawn_every(every_secs, move || {
+        let state = state.clone();
+        async move {
+            let (database, migrations) = state.db.readiness().await;
+            state.monitor.readiness.record(database && migrations, crate::monitor::unix_now());
+        }
+    });
 }
 
 /// Opens the database under the data directory and applies pending migrations.
@@ -204,11 +221,13 @@ impl Application {
                 std::time::Duration::from_millis(settings.flash.listing_ttl_ms),
             )),
             returns: Arc::new(settings.returns.policy().map_err(StartupError::Config)?),
+            monitor: Arc::new(crate::monitor::Monitor::new()),
             settings: settings.clone(),
         }
         .into_data();
         spawn_flash_sweep(state.db.clone(), settings.flash.sweep_every_secs);
         spawn_reconciler(state.clone(), settings.db.reconcile_every_secs);
+        spawn_readiness_probe(state.clone(), settings.monitoring.probe_every_secs);
         let mut mailing = crate::worker::Mailing::from_settings(&settings).map_err(StartupError::Config)?;
         mailing.owner = crate::service::notify::sender_name("server");
         crate::service::notify::spawn_sender(
@@ -232,6 +251,7 @@ impl Application {
                 .app_data(routes.clone())
                 .app_data(trusted.clone())
                 .app_data(web::Data::new(metrics.clone()))
+                .app_data(web::Data::from(app_state.monitor.clone()))
                 .app_data(BodyLimit(body_limit))
                 .app_data(web::PayloadConfig::new(body_limit))
                 .app_data(web::PathConfig::default().error_handler(extract::path_error))

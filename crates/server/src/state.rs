@@ -36,6 +36,8 @@ pub struct AppState {
     pub flash: Arc<FlashMemory>,
     /// Return rules (windows, fees, photo limit, stage targets), checked at startup.
     pub returns: Arc<crate::config::ReturnPolicy>,
+    /// Traffic, probes and recent logs for the monitoring API.
+    pub monitor: Arc<crate::monitor::Monitor>,
 }
 
 /// What this process remembers about flash sales, so that a stampede on a sold-out item is

@@ -35,13 +35,6 @@ pub fn init(settings: &Settings) -> LogGuards {
     let mut layers: Vec<Box<dyn Layer<_> + Send + Sync>> = Vec::new();
     // FmtSpan::CLOSE: tracing-actix-web's request span closes when the response is sent,
     // which yields the one-line-per-request log with status, route and duration.
-    let json = || {
-        tracing_subscriber::fmt::layer()
-            .json()
-            .with_current_span(true)
-            .with_span_list(false)
-            .with_span_events(FmtSpan::CLOSE)
-    };
     if settings.log.to_stdout {
         let terminal = std::io::stdout().is_terminal();
         let (w, g) = tracing_appender::non_blocking(std::io::stdout());
@@ -54,27 +47,82 @@ pub fn init(settings: &Settings) -> LogGuards {
                 .with_writer(w);
             layers.push(pretty.boxed());
         } else {
-            layers.push(json().with_writer(w).boxed());
+            layers.push(json_layer(w).boxed());
         }
     }
     if settings.log.to_file {
         let dir = settings.data_dir.join("logs");
-        if std::fs::create_dir_all(&dir).is_ok() {
-            let (w, g) = tracing_appender::non_blocking(tracing_appender::rolling::daily(dir, "retail.log"));
-            guards.push(g);
-            layers.push(json().with_writer(w).boxed());
+        match std::fs::create_dir_all(&dir)
+            .map_err(|e| e.to_string())
+            .and_then(|()| log_file(&dir, settings.log.keep_files))
+        {
+            Ok(file) => {
+                let (w, g) = tracing_appender::non_blocking(file);
+                guards.push(g);
+                layers.push(json_layer(w).boxed());
+            }
+            Err(e) => eprintln!("retail: cannot write logs under {}: {e}", dir.display()),
         }
     }
+    layers.push(crate::monitor::RingLayer::new().boxed());
     tracing_subscriber::registry().with(layers).with(filter).init();
     LogGuards(guards)
 }
 
-/// For tests: logs to the test harness's captured output when `TEST_LOG` is set.
+/// The daily log file under `dir` (`retail.<date>.log`), keeping the newest `keep` files.
+pub fn log_file(
+    dir: &std::path::Path,
+    keep: usize,
+) -> Result<tracing_appender::rolling::RollingFileAppender, String> {
+    tracing_appender::rolling::RollingFileAppender::builder()
+        .rotation(tracing_appender::rolling::Rotation::DAILY)
+        .filename_prefix("retail")
+        .filename_suffix("log")
+        .max_log_files(keep.max(1))
+        .build(dir)
+        .map_err(|e| e.to_string())
+}
+
+/// The JSON lines the file log gets (one per event, and one per request when its span
+/// closes), written to `w`: for tests that read what production would log.
+pub fn json_layer<S, W>(w: W) -> impl Layer<S> + Send + Sync
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt::layer()
+        .json()
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_span_events(FmtSpan::CLOSE)
+        .with_writer(w)
+}
+
+/// For tests of what production logs: installs the JSON layer writing to `w` and the log
+/// buffer, with the default `info` filter, as the global subscriber. `false` when one was
+/// installed before.
+pub fn init_json_for_tests<W>(w: W) -> bool
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    tracing_subscriber::registry()
+        .with(json_layer(w))
+        .with(crate::monitor::RingLayer::new())
+        .with(EnvFilter::new(crate::config::LogSettings::default().level))
+        .try_init()
+        .is_ok()
+}
+
+/// For tests: the log buffer of the monitoring API, and logs to the test harness's captured
+/// output when `TEST_LOG` is set.
 pub fn init_for_tests() {
-    if std::env::var_os("TEST_LOG").is_some() {
-        let _ =
-            tracing_subscriber::fmt().with_env_filter(EnvFilter::new("info")).with_test_writer().try_init();
-    }
+    let test_writer = std::env::var_os("TEST_LOG")
+        .is_some()
+        .then(|| tracing_subscriber::fmt::layer().with_test_writer().with_filter(EnvFilter::new("info")));
+    let _ = tracing_subscriber::registry()
+        .with(crate::monitor::RingLayer::new().with_filter(tracing_subscriber::filter::LevelFilter::INFO))
+        .with(test_writer)
+        .try_init();
 }
 
 #[cfg(test)]

@@ -272,6 +272,10 @@ pub fn log_findings(report: &retail_api_types::ReconciliationReport) -> usize {
     for id in &report.return_discrepancies {
         tracing::error!(rma_id = %id, "reconciliation: a return's recorded movements differ from its disposition");
     }
+    findings(report)
+}
+
+fn findings(report: &retail_api_types::ReconciliationReport) -> usize {
     report.sale_discrepancies.len()
         + report.return_discrepancies.len()
         + report.captures_without_order.len()
@@ -280,6 +284,11 @@ pub fn log_findings(report: &retail_api_types::ReconciliationReport) -> usize {
         + report.credit_discrepancies.len()
         + report.stock_discrepancies.len()
         + usize::from(report.captured_cents != report.ordered_card_cents)
+}
+
+/// The findings of a reconciliation in all (0: the books agree).
+pub fn count_findings(report: &retail_api_types::ReconciliationReport) -> i64 {
+    i64::try_from(findings(report)).unwrap_or(i64::MAX)
 }
 
 /// Resolves on SIGTERM (what a container runtime sends to PID 1) or SIGINT (Ctrl-C).
@@ -345,6 +354,7 @@ pub async fn notify_pass(
 
 /// Runs passes every `every` until SIGTERM or SIGINT; a pass under way finishes first.
 pub async fn run(db: Db, gateway: Payments, jobs: Housekeeping, mailing: Mailing, every: Duration) {
+    let owner = mailing.owner.clone();
     let mut tick = tokio::time::interval(every);
     let stop = shutdown_signal();
     tokio::pin!(stop);
@@ -357,7 +367,7 @@ pub async fn run(db: Db, gateway: Payments, jobs: Housekeeping, mailing: Mailing
                         Ok((alerts, d)) => tracing::info!(sla_alerts = alerts, mail_sent = d.sent, mail_retried = d.retried, mail_failed = d.failed, "notification pass done"),
                         Err(e) => tracing::error!(error = ?e, "notification pass failed"),
                     }
-                    beat();
+                    beat(&db, &owner, &r).await;
                 }
                 Err(e) => tracing::error!(error = ?e, "worker pass failed"),
             },
@@ -373,8 +383,14 @@ pub async fn run(db: Db, gateway: Payments, jobs: Housekeeping, mailing: Mailing
 /// check can test its age (docker/compose.yaml does).
 pub const HEARTBEAT_ENV: &str = "RETAIL_WORKER_HEARTBEAT";
 
-/// Touches the heartbeat file named by [`HEARTBEAT_ENV`], if any.
-fn beat() {
+/// Records the pass: a heartbeat row in the database (which the server's `/metrics` and
+/// dashboard read) and the file named by [`HEARTBEAT_ENV`], if any.
+pub async fn beat(db: &Db, worker: &str, report: &PassReport) {
+    let (worker, now) = (worker.to_owned(), Utc::now());
+    let report = format!("{report:?}");
+    if let Err(e) = db.write(move |c| retail_store::repo::ops::beat(c, &worker, now, &report)).await {
+        tracing::warn!(error = %e, "cannot record the worker heartbeat");
+    }
     if let Some(path) = std::env::var_os(HEARTBEAT_ENV).filter(|p| !p.is_empty())
         && let Err(e) = std::fs::write(&path, Utc::now().to_rfc3339())
     {

@@ -8,6 +8,7 @@ pub mod carts;
 pub mod credit;
 pub mod idempotency;
 pub mod notifications;
+pub mod ops;
 pub mod orders;
 pub mod payments;
 pub mod products;
@@ -15,6 +16,13 @@ pub mod returns;
 pub mod sales;
 pub mod sessions;
 pub mod users;
+
+/// `SUM(expr)` as a 64-bit integer (diesel types SQLite's SUM of integers as `Numeric`).
+pub(crate) fn sum_i64(
+    column: &'static str,
+) -> diesel::expression::SqlLiteral<diesel::sql_types::Nullable<diesel::sql_types::BigInt>> {
+    diesel::dsl::sql(&format!("SUM({column})"))
+}
 
 /// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern and wraps it in `%`.
 pub(crate) fn like_pattern(s: &str) -> String {

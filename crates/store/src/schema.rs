@@ -356,6 +356,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    worker_heartbeats (worker) {
+        worker -> Text,
+        beat_at -> TimestamptzSqlite,
+        passes -> BigInt,
+        last_report -> Text,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(retired_refresh_tokens -> sessions (session_id));
 diesel::joinable!(stock_movements -> products (product_id));
@@ -396,5 +405,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     rma_effects,
     outbox,
     notifications,
-    notification_prefs
+    notification_prefs,
+    worker_heartbeats
 );

@@ -64,6 +64,14 @@ async fn schema_matches_migrations() {
         schema::outbox::table.select(crate::models::OutboxRow::as_select()).load(c)?;
         schema::notifications::table.select(crate::models::NotificationRow::as_select()).load(c)?;
         schema::notification_prefs::table.select(crate::models::NotificationPrefsRow::as_select()).load(c)?;
+        schema::worker_heartbeats::table
+            .select((
+                schema::worker_heartbeats::worker,
+                schema::worker_heartbeats::beat_at,
+                schema::worker_heartbeats::passes,
+                schema::worker_heartbeats::last_report,
+            ))
+            .load::<(String, chrono::DateTime<chrono::Utc>, i64, String)>(c)?;
         products::catalog_version(c)?;
         Ok::<_, StoreError>(())
     })
@@ -739,4 +747,28 @@ async fn sale_counters_never_pass_the_allocation() {
     })
     .await
     .unwrap();
+}
+
+#[tokio::test]
+async fn heartbeats_count_passes_and_the_latest_wins() {
+    use crate::repo::ops;
+    let (_d, db) = open();
+    let t0 = Utc::now() - chrono::Duration::seconds(100);
+    let (latest, passes, none) = db
+        .write(move |c| {
+            let none = ops::last_beat(c)?;
+            ops::beat(c, "worker-a", t0, "{}")?;
+            ops::beat(c, "worker-b", t0 + chrono::Duration::seconds(50), "{}")?;
+            ops::beat(c, "worker-a", t0 + chrono::Duration::seconds(10), r#"{"ok":1}"#)?;
+            let passes: i64 = schema::worker_heartbeats::table
+                .filter(schema::worker_heartbeats::worker.eq("worker-a"))
+                .select(schema::worker_heartbeats::passes)
+                .get_result(c)?;
+            Ok::<_, StoreError>((ops::last_beat(c)?, passes, none))
+        })
+        .await
+        .unwrap();
+    assert_eq!(none, None);
+    assert_eq!(latest.unwrap().timestamp(), (t0 + chrono::Duration::seconds(50)).timestamp());
+    assert_eq!(passes, 2);
 }

@@ -57,6 +57,7 @@ async fn authenticate(state: web::Data<AppState>, token: String) -> Result<AuthU
     let found = state.db.read(move |c| session_user(c, &sid, Utc::now())).await?;
     match found {
         Some((id, role, email)) if id.get().to_string() == claims.sub => {
+            tracing::Span::current().record("user_id", id.get());
             Ok(AuthUser { id, role, email, session_id: claims.sid })
         }
         _ => Err(ApiError::Unauthorized("session has ended; log in again")),

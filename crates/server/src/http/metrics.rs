@@ -22,8 +22,7 @@ pub struct Metrics {
     pool: IntGaugeVec,
     /// Login attempts by outcome (`success`, `invalid`, `throttled`).
     pub logins: IntCounterVec,
-    /// Requests refused by a rate limiter, by limiter.
-    pub rate_limited: IntCounterVec,
+    rate_limited: IntCounterVec,
     /// Product-list answers by how they were served (`cache`, `db`, `not_modified`).
     pub product_list: IntCounterVec,
     /// Flash-sale reservation attempts by outcome (`reserved`, `sold_out_memory`, or the 409
@@ -39,6 +38,141 @@ pub struct Metrics {
     reconciled_at: IntGauge,
     /// Mail sent by this process's sender.
     pub mail: MailMetrics,
+    /// What the shop did: orders, money, returns, flash units, feed rows.
+    pub business: BusinessMetrics,
+    open_reservations: IntGauge,
+    queue_length: IntGaugeVec,
+    job_backlog: IntGaugeVec,
+    worker_age: prometheus::Gauge,
+    slo_budget: prometheus::GaugeVec,
+    slo_burn: prometheus::GaugeVec,
+}
+
+/// Marks a response refused by a rate limiter (`limiter` names it); [`track`] counts it
+/// under the route.
+#[derive(Debug, Clone, Copy)]
+pub struct Limited(pub &'static str);
+
+/// Counters of what the shop did, moved where it happens (in this process).
+#[derive(Clone)]
+pub struct BusinessMetrics {
+    /// `orders_total`: orders placed (paid).
+    pub orders: prometheus::IntCounter,
+    /// `revenue_cents_total`: what those orders came to, in minor units.
+    pub revenue_cents: prometheus::IntCounter,
+    /// `refunds_total{method}`: refunds made, `card` or `credit` (store credit).
+    pub refunds: IntCounterVec,
+    /// `refunded_cents_total{method}`: refunded, in minor units.
+    pub refunded_cents: IntCounterVec,
+    /// `store_credit_cents_total{direction}`: store credit `granted` or `spent`.
+    pub store_credit_cents: IntCounterVec,
+    /// `rma_stage_entered_total{stage}`: returns entering each stage.
+    pub rma_stage_entered: IntCounterVec,
+    /// `flash_units_total{kind}`: flash-sale units `reserved` and `sold` (paid).
+    pub flash_units: IntCounterVec,
+    /// `feed_rows_total{outcome}`: partner feed rows `accepted` or `rejected`.
+    pub feed_rows: IntCounterVec,
+}
+
+impl BusinessMetrics {
+    fn new() -> Result<BusinessMetrics, prometheus::Error> {
+        let vec = |name: &str, help: &str, label: &str, values: &[&str]| {
+            let v = IntCounterVec::new(Opts::new(name, help), &[label])?;
+            // every known label value from the start, so that rates exist before the first event
+            for value in values {
+                v.with_label_values(&[value]);
+            }
+            Ok::<_, prometheus::Error>(v)
+        };
+        let stages: Vec<&str> = retail_domain::rma::RmaStage::ALL.iter().map(|s| s.as_str()).collect();
+        Ok(BusinessMetrics {
+            orders: prometheus::IntCounter::new("orders_total", "Orders placed (paid)")?,
+            revenue_cents: prometheus::IntCounter::new(
+                "revenue_cents_total",
+                "What placed orders came to, in minor units",
+            )?,
+            refunds: vec("refunds_total", "Refunds made, by method", "method", &["card", "credit"])?,
+            refunded_cents: vec(
+                "refunded_cents_total",
+                "Refunded, in minor units, by method",
+                "method",
+                &["card", "credit"],
+            )?,
+            store_credit_cents: vec(
+                "store_credit_cents_total",
+                "Store credit granted and spent, in minor units",
+                "direction",
+                &["granted", "spent"],
+            )?,
+            rma_stage_entered: vec(
+                "rma_stage_entered_total",
+                "Returns (RMAs) entering each stage",
+                "stage",
+                &stages,
+            )?,
+            flash_units: vec(
+                "flash_units_total",
+                "Flash-sale units reserved and sold",
+                "kind",
+                &["reserved", "sold"],
+            )?,
+            feed_rows: vec(
+                "feed_rows_total",
+                "Partner feed rows accepted and rejected",
+                "outcome",
+                &["accepted", "rejected"],
+            )?,
+        })
+    }
+
+    fn collectors(&self) -> [Box<dyn prometheus::core::Collector>; 8] {
+        [
+            Box::new(self.orders.clone()),
+            Box::new(self.revenue_cents.clone()),
+            Box::new(self.refunds.clone()),
+            Box::new(self.refunded_cents.clone()),
+            Box::new(self.store_credit_cents.clone()),
+            Box::new(self.rma_stage_entered.clone()),
+            Box::new(self.flash_units.clone()),
+            Box::new(self.feed_rows.clone()),
+        ]
+    }
+
+    /// A return entered `stage`.
+    pub fn rma_entered(&self, stage: retail_domain::rma::RmaStage) {
+        self.rma_stage_entered.with_label_values(&[stage.as_str()]).inc();
+    }
+}
+
+/// What a scrape reads besides the counters: the database's figures and the SLOs. A `None`
+/// leaves its series as last set (the database was busy).
+pub struct ScrapeInputs<'a> {
+    /// The connection pool.
+    pub pool: retail_store::PoolUsage,
+    /// Returns per stage and what dispositions moved.
+    pub returns: Option<&'a retail_api_types::RmaFigures>,
+    /// Outbox mails per state.
+    pub outbox: Option<&'a [(String, i64)]>,
+    /// Flash-sale reservations held.
+    pub open_reservations: Option<i64>,
+    /// Seconds since a worker last finished a pass (`Some(None)`: never).
+    pub heartbeat_age_secs: Option<Option<i64>>,
+    /// The service-level objectives.
+    pub slos: &'a [retail_api_types::SloStatus],
+}
+
+impl ScrapeInputs<'_> {
+    /// Only the pool (nothing read from the database).
+    pub fn pool_only(pool: retail_store::PoolUsage) -> ScrapeInputs<'static> {
+        ScrapeInputs {
+            pool,
+            returns: None,
+            outbox: None,
+            open_reservations: None,
+            heartbeat_age_secs: None,
+            slos: &[],
+        }
+    }
 }
 
 /// What the mail sender records: outcomes and the time of each send.
@@ -119,8 +253,8 @@ impl Metrics {
         let logins =
             IntCounterVec::new(Opts::new("logins_total", "Login attempts by outcome"), &["outcome"])?;
         let rate_limited = IntCounterVec::new(
-            Opts::new("rate_limited_total", "Requests refused by a rate limiter"),
-            &["limiter"],
+            Opts::new("rate_limited_total", "Requests refused by a rate limiter, by limiter and route"),
+            &["limiter", "route"],
         )?;
         let product_list = IntCounterVec::new(
             Opts::new("product_list_responses_total", "Product list answers by source"),
@@ -138,7 +272,7 @@ impl Metrics {
         )?;
         let rma_money = IntGaugeVec::new(
             Opts::new(
-                "rma_effects_total",
+                "rma_effects",
                 "What return dispositions moved: refunded_card_cents, refunded_credit_cents, credit_granted_cents, restocked_units, replacements",
             ),
             &["kind"],
@@ -164,10 +298,70 @@ impl Metrics {
         };
         let build = IntGaugeVec::new(Opts::new("build_info", "Version of the running binary"), &["version"])?;
         build.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
+        let start = prometheus::Gauge::new("start_time_seconds", "When this process started (Unix time)")?;
+        start.set(chrono::Utc::now().timestamp() as f64);
         let payments = PaymentMetrics::new()?;
         for c in payments.collectors() {
             registry.register(c)?;
         }
+        // Known label values from the start, so that rates and alerts have series before the
+        // first event.
+        for (from, to) in
+            [("closed", "open"), ("open", "half_open"), ("half_open", "closed"), ("half_open", "open")]
+        {
+            payments.breaker_transitions.with_label_values(&[from, to]);
+        }
+        for outcome in [
+            "reserved",
+            "sold_out_memory",
+            "sold_out",
+            "cap_reached",
+            "only_left",
+            "over_cap",
+            "sale_not_live",
+        ] {
+            flash_reservations.with_label_values(&[outcome]);
+        }
+        for outcome in ["sent", "retried", "failed"] {
+            mail.outcomes.with_label_values(&[outcome]);
+        }
+        for (limiter, route) in [
+            ("auth_per_ip", "/api/auth/login"),
+            ("auth_per_ip", "/api/auth/register"),
+            ("auth_per_ip", "/api/auth/refresh"),
+            ("flash_purchase", "/api/flash/sales/{id}/reservations"),
+        ] {
+            rate_limited.with_label_values(&[limiter, route]);
+        }
+        let business = BusinessMetrics::new()?;
+        for c in business.collectors() {
+            registry.register(c)?;
+        }
+        let open_reservations = IntGauge::new(
+            "flash_open_reservations",
+            "Flash-sale reservations held (reserved, not yet paid)",
+        )?;
+        let queue_length = IntGaugeVec::new(
+            Opts::new("return_queue_length", "Returns waiting in each staff team's queue"),
+            &["team"],
+        )?;
+        let job_backlog =
+            IntGaugeVec::new(Opts::new("job_backlog", "Background jobs waiting, by queue"), &["queue"])?;
+        let worker_age = prometheus::Gauge::new(
+            "worker_heartbeat_age_seconds",
+            "Seconds since a worker last finished a pass (+Inf: never)",
+        )?;
+        let slo_budget = prometheus::GaugeVec::new(
+            Opts::new(
+                "slo_error_budget_remaining",
+                "Share of each SLO's error budget left over the last hour",
+            ),
+            &["slo"],
+        )?;
+        let slo_burn = prometheus::GaugeVec::new(
+            Opts::new("slo_burn_rate", "How fast each SLO's error budget burns (1: exactly on budget)"),
+            &["slo"],
+        )?;
         for c in [
             Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(http_duration.clone()),
@@ -185,6 +379,13 @@ impl Metrics {
             Box::new(mail.outcomes.clone()),
             Box::new(mail.send_seconds.clone()),
             Box::new(build),
+            Box::new(start),
+            Box::new(open_reservations.clone()),
+            Box::new(queue_length.clone()),
+            Box::new(job_backlog.clone()),
+            Box::new(worker_age.clone()),
+            Box::new(slo_budget.clone()),
+            Box::new(slo_burn.clone()),
         ] {
             registry.register(c)?;
         }
@@ -205,6 +406,13 @@ impl Metrics {
             reconciliation,
             reconciled_at,
             mail,
+            business,
+            open_reservations,
+            queue_length,
+            job_backlog,
+            worker_age,
+            slo_budget,
+            slo_burn,
         })
     }
 
@@ -233,28 +441,44 @@ impl Metrics {
         self.reconciled_at.set(r.checked_at.timestamp());
     }
 
-    /// Text exposition of every metric, after refreshing the pool gauges and (when read) the
-    /// return figures.
-    pub fn render(
-        &self,
-        pool: retail_store::PoolUsage,
-        returns: Option<&retail_api_types::RmaFigures>,
-        outbox: Option<&[(String, i64)]>,
-    ) -> Result<String, ApiError> {
-        if let Some(counts) = outbox {
+    /// Text exposition of every metric, after refreshing the gauges from `inputs`.
+    pub fn render(&self, inputs: &ScrapeInputs<'_>) -> Result<String, ApiError> {
+        if let Some(counts) = inputs.outbox {
+            let n = |state: &str| counts.iter().find(|(s, _)| s == state).map_or(0, |(_, n)| *n);
             for state in ["pending", "sending", "sent", "failed"] {
-                let n = counts.iter().find(|(s, _)| s == state).map_or(0, |(_, n)| *n);
-                self.outbox.with_label_values(&[state]).set(n);
+                self.outbox.with_label_values(&[state]).set(n(state));
             }
+            self.job_backlog.with_label_values(&["mail"]).set(n("pending") + n("sending"));
         }
+        let pool = inputs.pool;
         self.pool.with_label_values(&["open"]).set(i64::from(pool.open));
         self.pool.with_label_values(&["idle"]).set(i64::from(pool.idle));
-        if let Some(f) = returns {
+        self.pool.with_label_values(&["in_use"]).set(i64::from(pool.open.saturating_sub(pool.idle)));
+        if let Some(n) = inputs.open_reservations {
+            self.open_reservations.set(n);
+        }
+        if let Some(age) = inputs.heartbeat_age_secs {
+            self.worker_age.set(age.map_or(f64::INFINITY, |a| a as f64));
+        }
+        for slo in inputs.slos {
+            self.slo_budget.with_label_values(&[slo.name.as_str()]).set(slo.budget_remaining);
+            self.slo_burn.with_label_values(&[slo.name.as_str()]).set(slo.burn_rate);
+        }
+        if let Some(f) = inputs.returns {
+            let mut teams = [("support", 0), ("warehouse", 0), ("finance", 0)];
             for s in &f.stages {
                 self.rma_stage.with_label_values(&[s.stage.as_str()]).set(s.count);
                 if let Some(m) = s.median_secs {
                     self.rma_median.with_label_values(&[s.stage.as_str()]).set(m);
                 }
+                if let Some(team) = s.stage.queue()
+                    && let Some(t) = teams.iter_mut().find(|(name, _)| *name == team.as_str())
+                {
+                    t.1 += s.count;
+                }
+            }
+            for (team, n) in teams {
+                self.queue_length.with_label_values(&[team]).set(n);
             }
             for (kind, v) in [
                 ("refunded_card_cents", f.refunded_card_cents),
@@ -297,15 +521,28 @@ pub async fn track(
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let start = Instant::now();
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
+    let monitor = req.app_data::<web::Data<crate::monitor::Monitor>>().cloned();
     let method = req.method().clone();
     let res = next.call(req).await;
     if let Some(m) = metrics {
-        let (route, status) = match &res {
-            Ok(r) => (r.request().match_pattern(), r.status().as_u16()),
-            Err(e) => (None, e.as_response_error().status_code().as_u16()),
+        let (route, status, limited) = match &res {
+            Ok(r) => (
+                r.request().match_pattern(),
+                r.status().as_u16(),
+                r.response().extensions().get::<Limited>().copied(),
+            ),
+            Err(e) => (None, e.as_response_error().status_code().as_u16(), None),
         };
         let route = route.unwrap_or_else(|| "unmatched".into());
-        m.observe(method_label(&method), &route, status, start.elapsed().as_secs_f64());
+        let secs = start.elapsed().as_secs_f64();
+        let method = method_label(&method);
+        m.observe(method, &route, status, secs);
+        if let Some(Limited(limiter)) = limited {
+            m.rate_limited.with_label_values(&[limiter, route.as_str()]).inc();
+        }
+        if let Some(monitor) = monitor {
+            monitor.traffic.record(method, route, status, secs * 1000.0, crate::monitor::unix_now());
+        }
     }
     res
 }
@@ -330,7 +567,8 @@ mod tests {
         m.payments.breaker_transitions.with_label_values(&["closed", "open"]).inc();
         m.payments.gateway_calls.with_label_values(&["authorize", "timeout"]).inc();
         m.payments.gateway_duration.with_label_values(&["authorize"]).observe(0.01);
-        let text = m.render(retail_store::PoolUsage { open: 0, idle: 0 }, None, None).unwrap();
+        let text =
+            m.render(&super::ScrapeInputs::pool_only(retail_store::PoolUsage { open: 0, idle: 0 })).unwrap();
         for line in [
             "retail_payment_breaker_state 1",
             r#"retail_payment_breaker_transitions_total{from="closed",to="open"} 1"#,

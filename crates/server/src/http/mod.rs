@@ -51,9 +51,6 @@ fn limited(
     negative: &NotUntil<QuantaInstant>,
     mut response: HttpResponseBuilder,
 ) -> HttpResponse {
-    if let Some(m) = metrics {
-        m.rate_limited.with_label_values(&[name]).inc();
-    }
     let wait = negative.wait_time_from(DefaultClock::default().now()).as_secs().max(1);
     let problem = ApiError::RateLimited { retry_after_secs: wait }.problem();
     let mut res = problem_response(StatusCode::TOO_MANY_REQUESTS, &problem);
@@ -65,6 +62,10 @@ fn limited(
     }
     if !res.headers().contains_key(header::RETRY_AFTER) {
         res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
+    }
+    // counted by `metrics::track`, which knows the route
+    if metrics.is_some() {
+        res.extensions_mut().insert(metrics::Limited(name));
     }
     res
 }
@@ -325,7 +326,9 @@ pub fn api_routes(l: &Limiters) -> impl FnOnce(&mut ServiceConfig) + use<> {
                         .service(flash::admin_update_sale)
                         .service(flash::admin_end_sale)
                         .service(notifications::outbox)
-                        .service(notifications::requeue),
+                        .service(notifications::requeue)
+                        .service(ops::monitoring_snapshot)
+                        .service(ops::monitoring_logs),
                 )
                 .default_service(web::to(api_not_found)),
         );
@@ -364,6 +367,8 @@ const PROTECTED: &[(&str, &str, Guard)] = &[
     ("PUT", "/api/notifications/preferences", Guard::SignedIn),
     ("GET", "/api/admin/outbox", Guard::Needs(Permission::ManageNotifications)),
     ("POST", "/api/admin/outbox/{id}/requeue", Guard::Needs(Permission::ManageNotifications)),
+    ("GET", "/api/admin/monitoring", Guard::Needs(Permission::ViewOperations)),
+    ("GET", "/api/admin/monitoring/logs", Guard::Needs(Permission::ViewOperations)),
     ("POST", "/api/returns/preview", Guard::SignedIn),
     ("POST", "/api/returns", Guard::SignedIn),
     ("GET", "/api/returns", Guard::SignedIn),

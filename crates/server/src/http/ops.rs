@@ -1,10 +1,15 @@
-//! Liveness, readiness, metrics, and the benchmark baseline.
+//! Liveness, readiness, metrics, the monitoring API, and the benchmark baseline.
 
 use actix_web::{HttpResponse, get};
-use retail_api_types::{Health, Readiness};
+use retail_api_types::{
+    Health, LogEvents, LogQuery, MonitoringQuery, MonitoringSnapshot, Problem, Readiness,
+};
 
+use super::auth::AuthUser;
+use super::extract::Query;
+use super::metrics::ScrapeInputs;
 use crate::error::ApiError;
-use crate::service::ServiceError;
+use crate::service::monitoring;
 use crate::state::State;
 
 /// Liveness: the process answers. Touches nothing else.
@@ -47,11 +52,61 @@ pub async fn ready(state: State) -> HttpResponse {
 )]
 #[get("/metrics")]
 pub async fn metrics(state: State) -> Result<HttpResponse, ApiError> {
-    // The return figures come from the database; a busy database leaves them as last read.
-    let policy = state.returns.clone();
-    let figures = state.db.read(move |c| crate::service::returns::figures_on(c, &policy)).await.ok();
-    let outbox =
-        state.db.read(|c| Ok::<_, ServiceError>(retail_store::repo::notifications::counts(c)?)).await.ok();
-    let text = state.metrics.render(state.db.usage(), figures.as_ref(), outbox.as_deref())?;
+    // The database figures: a busy database leaves their series as last read.
+    let (figures, slos) = monitoring::scrape(&state).await;
+    let now = chrono::Utc::now();
+    let inputs = ScrapeInputs {
+        pool: state.db.usage(),
+        returns: figures.as_ref().map(|f| &f.returns),
+        outbox: figures.as_ref().map(|f| f.outbox.as_slice()),
+        open_reservations: figures.as_ref().map(|f| f.open_reservations),
+        heartbeat_age_secs: figures.as_ref().map(|f| f.last_beat.map(|t| (now - t).num_seconds().max(0))),
+        slos: &slos,
+    };
+    let text = state.metrics.render(&inputs)?;
     Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text))
+}
+
+/// The shop live (admin): orders, revenue and refunds today, traffic per endpoint and over
+/// time with latency percentiles and error rates, the SLOs with their error budgets, the
+/// returns per stage, the last reconciliation and the worker's health. Traffic figures are
+/// this server process's own (each replica reports its own).
+#[utoipa::path(
+    tag = "operations",
+    security(("bearer" = [])),
+    params(MonitoringQuery),
+    responses(
+        (status = 200, description = "The snapshot", body = MonitoringSnapshot),
+        (status = 400, description = "Unknown window", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/monitoring")]
+pub async fn monitoring_snapshot(
+    state: State,
+    who: AuthUser,
+    q: Query<MonitoringQuery>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(monitoring::snapshot(&state, &who.caller(), q.0.window).await?))
+}
+
+/// The recent log events of this server process, newest first, from a bounded buffer
+/// (admin): filter by level (that level and above), route template and request ID.
+#[utoipa::path(
+    tag = "operations",
+    security(("bearer" = [])),
+    params(LogQuery),
+    responses(
+        (status = 200, description = "The events", body = LogEvents),
+        (status = 400, description = "A bad filter", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/monitoring/logs")]
+pub async fn monitoring_logs(
+    state: State,
+    who: AuthUser,
+    q: Query<LogQuery>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(monitoring::logs(&state, &who.caller(), &q.0)?))
 }

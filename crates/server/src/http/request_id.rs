@@ -65,6 +65,8 @@ impl RootSpanBuilder for RetailRootSpan {
             // the peer, or what a trusted proxy forwarded; never a header anyone can send
             http.client_ip = %super::client_ip(request.request()).map(|ip| ip.to_string()).unwrap_or_default(),
             http.status_code = tracing::field::Empty,
+            // the signed-in account, recorded once its token is checked
+            user_id = tracing::field::Empty,
             otel.status_code = tracing::field::Empty,
             exception.message = tracing::field::Empty,
             exception.details = tracing::field::Empty,

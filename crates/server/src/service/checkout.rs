@@ -171,9 +171,11 @@ pub async fn checkout(
         match prepare(state, user, &req, &key, token.as_ref()).await? {
             Prepared::Replay(order) => return Ok(Replayed { value: *order, replayed: true }),
             Prepared::Go(plan) => {
-                return run(state, caller, &key, token, *plan)
-                    .await
-                    .map(|o| Replayed { value: o, replayed: false });
+                let flash = req.reservation_id.is_some();
+                return run(state, caller, &key, token, *plan).await.map(|o| {
+                    count_order(&state.metrics.business, &o, flash);
+                    Replayed { value: o, replayed: false }
+                });
             }
             Prepared::InFlight => {
                 if std::time::Instant::now() >= wait_until {
@@ -335,6 +337,18 @@ fn card_hint(t: &CardToken) -> String {
     match t.hint() {
         Some(last4) => format!("card ending {last4}"),
         None => format!("test card ({name})"),
+    }
+}
+
+/// Counts a placed order: the order, its total, the store credit it spent and, when it paid a
+/// flash-sale reservation, the units sold.
+fn count_order(m: &crate::http::metrics::BusinessMetrics, o: &Order, flash: bool) {
+    m.orders.inc();
+    m.revenue_cents.inc_by(u64::try_from(o.total_cents).unwrap_or(0));
+    m.store_credit_cents.with_label_values(&["spent"]).inc_by(u64::try_from(o.credit_cents).unwrap_or(0));
+    if flash {
+        let units: u64 = o.lines.iter().map(|l| u64::from(l.quantity)).sum();
+        m.flash_units.with_label_values(&["sold"]).inc_by(units);
     }
 }
 

@@ -90,7 +90,8 @@ pub async fn grant(
     )?;
     let currency = state.settings.checkout.credit_currency();
     let user = req.user_id;
-    write_as(&state.db, caller, Permission::GrantCredit, move |c, caller| {
+    let granted = u64::try_from(amount.cents()).unwrap_or(0);
+    let done = write_as(&state.db, caller, Permission::GrantCredit, move |c, caller| {
         let now = Utc::now();
         replay_or_run(c, key.as_ref(), now, 201, |c| {
             let target = users::by_id(c, user.get())?
@@ -124,7 +125,11 @@ pub async fn grant(
             account(c, user, PageRequest::parse(None, None).map_err(ServiceError::from)?, currency)
         })
     })
-    .await
+    .await?;
+    if !done.replayed {
+        state.metrics.business.store_credit_cents.with_label_values(&["granted"]).inc_by(granted);
+    }
+    Ok(done)
 }
 
 /// Checks that the books agree: payments against orders, store credit against its ledger,

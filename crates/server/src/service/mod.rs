@@ -8,6 +8,7 @@ pub mod checkout;
 pub mod credit;
 mod error;
 pub mod idempotency;
+pub mod monitoring;
 pub mod notify;
 pub mod operator;
 pub mod orders;

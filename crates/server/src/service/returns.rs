@@ -344,9 +344,14 @@ pub async fn create(state: &AppState, caller: &Caller, req: ReturnRequest) -> Re
                 now,
             )?;
             super::notify::return_in(c, action, Actor::System, &row, note.as_deref(), now)?;
-            load(c, &caller, &policy, row)
+            Ok((to, load(c, &caller, &policy, row)?))
         })
         .await
+        .map(|(to, rma)| {
+            state.metrics.business.rma_entered(RmaStage::Submitted);
+            state.metrics.business.rma_entered(to);
+            rma
+        })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -868,9 +873,15 @@ pub async fn act(
                 "amount_cents": p.amount_cents, "fee_cents": p.fee_cents, "outcome": p.outcome,
             });
             log_move(c, (&caller, actor), &row, &updated, (req.action.as_str(), note.as_deref()), detail, now)?;
-            load(c, &caller, &policy, updated)
+            Ok(((from != to).then_some(to), load(c, &caller, &policy, updated)?))
         })
         .await
+        .map(|(entered, rma)| {
+            if let Some(stage) = entered {
+                state.metrics.business.rma_entered(stage);
+            }
+            rma
+        })
 }
 
 /// The caller with the role its account has now (a role taken away since the token was
@@ -1094,6 +1105,10 @@ async fn record_failure(
 async fn process(state: &AppState, caller: &Caller, id: RmaId, version: i64) -> Result<Rma, ServiceError> {
     let who = caller.clone();
     let (claimed, disposition, refunds) = state.db.write(move |c| claim(c, &who, id, version)).await?;
+    if claimed.attempts == 1 {
+        // a retry stays in processing
+        state.metrics.business.rma_entered(RmaStage::Processing);
+    }
     let mut done = Vec::with_capacity(refunds.len());
     for r in &refunds {
         match state.payments.refund(&r.reference, r.amount, &r.key).await {
@@ -1146,7 +1161,8 @@ async fn process(state: &AppState, caller: &Caller, id: RmaId, version: i64) -> 
             } else {
                 current
             };
-            load(c, &who, &policy, updated)
+            let completed = updated.stage == RmaStage::Completed.as_str();
+            Ok((load(c, &who, &policy, updated)?, effects.moved, completed))
         })
         .await;
     match applied {
@@ -1154,7 +1170,14 @@ async fn process(state: &AppState, caller: &Caller, id: RmaId, version: i64) -> 
             record_failure(state, &claimed, &e).await?;
             Err(e)
         }
-        other => other,
+        Err(e) => Err(e),
+        Ok((rma, moved, completed)) => {
+            moved.count(&state.metrics.business);
+            if completed {
+                state.metrics.business.rma_entered(RmaStage::Completed);
+            }
+            Ok(rma)
+        }
     }
 }
 
@@ -1162,6 +1185,31 @@ async fn process(state: &AppState, caller: &Caller, id: RmaId, version: i64) -> 
 struct Applied {
     replacement: Option<i64>,
     summary: Vec<serde_json::Value>,
+    moved: Moved,
+}
+
+/// The money a disposition moved just now, for the business counters.
+#[derive(Debug, Default, Clone, Copy)]
+struct Moved {
+    card_refunds: u64,
+    card_cents: i64,
+    credit_refund_cents: i64,
+    credit_granted_cents: i64,
+}
+
+impl Moved {
+    fn count(self, m: &crate::http::metrics::BusinessMetrics) {
+        let cents = |n: i64| u64::try_from(n).unwrap_or(0);
+        if self.card_refunds > 0 {
+            m.refunds.with_label_values(&["card"]).inc_by(self.card_refunds);
+            m.refunded_cents.with_label_values(&["card"]).inc_by(cents(self.card_cents));
+        }
+        if self.credit_refund_cents > 0 {
+            m.refunds.with_label_values(&["credit"]).inc();
+            m.refunded_cents.with_label_values(&["credit"]).inc_by(cents(self.credit_refund_cents));
+        }
+        m.store_credit_cents.with_label_values(&["granted"]).inc_by(cents(self.credit_granted_cents));
+    }
 }
 
 /// A money movement of a return (or the replacement order, with no money).
@@ -1198,7 +1246,7 @@ fn apply(
     credit_currency: Currency,
     now: DateTime<Utc>,
 ) -> Result<Applied, ServiceError> {
-    let mut out = Applied { replacement: None, summary: Vec::new() };
+    let mut out = Applied { replacement: None, summary: Vec::new(), moved: Moved::default() };
     let label = format!("return RMA-{}", row.id);
     let lines = repo::lines(c, row.id)?;
     let mut order =
@@ -1226,6 +1274,8 @@ fn apply(
                     )?
                     .ok_or_else(|| corrupt(format!("payment {} changed during a refund", p.id)))?;
                     refunded_now += r.amount.cents();
+                    out.moved.card_refunds += 1;
+                    out.moved.card_cents += r.amount.cents();
                     out.summary.push(
                         json!({"refund_card": r.amount.cents(), "payment_id": p.id, "reference": reference}),
                     );
@@ -1247,6 +1297,7 @@ fn apply(
             {
                 credit_entry(c, row, CreditKind::Reversal, credit_part, &order.currency, &label, now)?;
                 refunded_now += credit_part;
+                out.moved.credit_refund_cents = credit_part;
                 out.summary.push(json!({"refund_credit": credit_part}));
             }
         }
@@ -1267,6 +1318,7 @@ fn apply(
             {
                 credit_entry(c, row, CreditKind::Grant, amount, credit_currency.code(), &label, now)?;
                 refunded_now += amount;
+                out.moved.credit_granted_cents = amount;
                 out.summary.push(json!({"store_credit": amount}));
             }
         }

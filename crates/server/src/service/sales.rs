@@ -326,6 +326,7 @@ pub async fn reserve(
                 state.flash.mark_sold_out(sale_id, product);
             }
             state.metrics.flash_reservations.with_label_values(&["reserved"]).inc();
+            state.metrics.business.flash_units.with_label_values(&["reserved"]).inc_by(u64::from(units));
             reservation_dto(view, now)
         }
         Err(e) => {

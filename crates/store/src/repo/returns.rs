@@ -8,12 +8,7 @@ use diesel::prelude::*;
 use diesel::sqlite::Sqlite;
 use retail_domain::paging::PageRequest;
 
-/// `SUM(expr)` as a 64-bit integer (diesel types SQLite's SUM of integers as `Numeric`).
-fn sum_i64(
-    column: &'static str,
-) -> diesel::expression::SqlLiteral<diesel::sql_types::Nullable<diesel::sql_types::BigInt>> {
-    diesel::dsl::sql(&format!("SUM({column})"))
-}
+use super::sum_i64;
 
 use crate::models::{RmaEffectRow, RmaEventRow, RmaLineRow, RmaPhotoRow, RmaRow};
 use crate::schema::{rma_effects as fx, rma_events as ev, rma_lines as rl, rma_photos as ph, rmas, users};
