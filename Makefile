@@ -20,7 +20,7 @@ CONTRACT_PY     := schemathesis==4.32.5 openapi-python-client==0.29.1
 CONTRACT_VENV   := $(TOOLS)/contract-venv
 RETAIL          := target/release/retail
 
-.PHONY: help deps deps-toolchain deps-tools deps-build deps-browser deps-bench deps-lint deps-contract spa \
+.PHONY: help deps deps-toolchain deps-tools deps-build deps-browser deps-ops deps-bench deps-lint deps-contract spa \
 	precompress build run test contract lint lint-docker fmt openapi bench bench-stampede bench-returns clean-data
 
 help:
@@ -35,7 +35,7 @@ help:
 
 ## ---- tools (idempotent) -------------------------------------------------------------
 
-deps: deps-build deps-browser
+deps: deps-build deps-browser deps-ops
 
 # rust-toolchain.toml pins the toolchain. rustup would download it even when the installed
 # `stable` is that very version (the names differ, and `rustup toolchain link` refuses release
@@ -70,6 +70,15 @@ deps-browser:
 	@[ -n "$${RETAIL_CHROMIUM:-$$CHROME}" ] || \
 		{ command -v chromium || command -v chromium-browser || command -v google-chrome; } >/dev/null || \
 		{ $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
+
+# promtool checks /metrics, docker/alerts.yml (+ its unit tests in alerts_test.yml) and
+# docker/prometheus.yml in tests/api/observability.rs. Debian 12's `prometheus` package ships it
+# (2.42); without recommends, so no node exporter comes along. The package also installs a
+# prometheus.service (on systemd machines it starts on :9090; `systemctl disable --now
+# prometheus` before running docker/compose.yaml there). PROMTOOL names another binary.
+deps-ops:
+	@[ -n "$${PROMTOOL:-}" ] || command -v promtool >/dev/null || \
+		{ $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q --no-install-recommends prometheus; }
 
 deps-bench:
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q wrk; }
