@@ -10,7 +10,7 @@ use retail_api_types::{
     AdminSale, Cart, FlashReservation, FlashSale, FlashSaleList, Order, Product, ReconciliationReport,
     ReservationState, StockMovementList,
 };
-use retail_tests::{TestApp, expect_field, expect_problem, spawn_with};
+use retail_tests::{TestApp, expect_field, expect_problem, metric, spawn_with};
 use serde_json::{Value, json};
 
 // ---- helpers ------------------------------------------------------------------------------
@@ -404,8 +404,14 @@ async fn a_paid_reservation_charges_the_locked_price_even_after_the_sale_ends() 
     let (app, admin) = shop().await;
     let (s, p) = live_sale(&app, &admin, "FS-LOCK", 5, 2).await;
     let buyer = customer(&app, "lock@retail.test").await;
+    let before = app.metrics().await;
     let r = reserve_ok(&app, &buyer, s.sale.id, p.id.get(), 2).await;
     assert_eq!((r.unit_price_cents, r.total_cents), (750, 1500));
+    // the business series: two units reserved, one reservation held
+    let held = app.metrics().await;
+    let delta = |a: &str, b: &str, series: &str| metric(b, series).unwrap() - metric(a, series).unwrap();
+    assert_eq!(delta(&before, &held, r#"retail_flash_units_total{kind="reserved"}"#), 2.0);
+    assert_eq!(delta(&before, &held, "retail_flash_open_reservations"), 1.0);
     // the cart shows the hold beside (not in) the cart lines
     let cart: Cart = app.get_json("/api/cart", Some(&buyer)).await;
     assert_eq!((cart.lines.len(), cart.reservations.len()), (0, 1));
@@ -422,6 +428,10 @@ async fn a_paid_reservation_charges_the_locked_price_even_after_the_sale_ends() 
     assert_eq!(r2.status(), 201);
     let order: Order = r2.json().await.unwrap();
     assert_eq!((order.total_cents, order.lines[0].unit_price_cents, order.lines[0].quantity), (1500, 750, 2));
+    let paid = app.metrics().await;
+    assert_eq!(delta(&held, &paid, r#"retail_flash_units_total{kind="sold"}"#), 2.0);
+    assert_eq!(delta(&held, &paid, "retail_flash_open_reservations"), -1.0);
+    assert_eq!(delta(&held, &paid, "retail_orders_total"), 1.0);
     // the same key replays; another key cannot pay it again
     let replay = pay(&app, &buyer, r.id, "tok_visa", "lock-1").await;
     assert_eq!(replay.status(), 201);
