@@ -39,6 +39,7 @@ pub fn test_settings(dir: &std::path::Path) -> Settings {
     s.limits.auth_per_ip_burst = 10_000;
     s.limits.login_per_account_burst = 10_000;
     s.limits.api_per_ip_burst = 0;
+    s.monitoring.scrape_cache_ms = 0; // tests read /metrics right after the events
     s
 }
 

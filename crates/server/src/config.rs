@@ -70,6 +70,10 @@ pub struct MonitoringSettings {
     pub probe_every_secs: u64,
     /// A worker silent for longer than this (seconds) is reported unhealthy.
     pub worker_silent_after_secs: i64,
+    /// How long a `/metrics` scrape reuses the figures it read from the database (returns,
+    /// outbox, reservations, heartbeat) and the SLOs, in milliseconds: scrapes within it only
+    /// encode (0: read on every scrape).
+    pub scrape_cache_ms: u64,
 }
 
 impl Default for MonitoringSettings {
@@ -82,6 +86,7 @@ impl Default for MonitoringSettings {
             stock_objective: 0.99,
             probe_every_secs: 10,
             worker_silent_after_secs: 180,
+            scrape_cache_ms: 5000,
         }
     }
 }

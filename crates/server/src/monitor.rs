@@ -212,6 +212,8 @@ pub struct Monitor {
     pub started: DateTime<Utc>,
     /// The recent log events.
     pub logs: Arc<LogRing>,
+    /// What the last `/metrics` scrape read (see `service::monitoring::scrape`).
+    pub scrape: Mutex<Option<Arc<crate::service::monitoring::ScrapeFigures>>>,
 }
 
 impl Monitor {
@@ -224,6 +226,7 @@ impl Monitor {
             last_reconciliation: Mutex::new(None),
             started: Utc::now(),
             logs: log_ring(),
+            scrape: Mutex::new(None),
         }
     }
 }

@@ -53,15 +53,15 @@ pub async fn ready(state: State) -> HttpResponse {
 #[get("/metrics")]
 pub async fn metrics(state: State) -> Result<HttpResponse, ApiError> {
     // The database figures: a busy database leaves their series as last read.
-    let (figures, slos) = monitoring::scrape(&state).await;
-    let now = chrono::Utc::now();
+    let scraped = monitoring::scrape(&state).await;
+    let (figures, now) = (scraped.db.as_ref(), chrono::Utc::now());
     let inputs = ScrapeInputs {
         pool: state.db.usage(),
-        returns: figures.as_ref().map(|f| &f.returns),
-        outbox: figures.as_ref().map(|f| f.outbox.as_slice()),
-        open_reservations: figures.as_ref().map(|f| f.open_reservations),
-        heartbeat_age_secs: figures.as_ref().map(|f| f.last_beat.map(|t| (now - t).num_seconds().max(0))),
-        slos: &slos,
+        returns: figures.map(|f| &f.returns),
+        outbox: figures.map(|f| f.outbox.as_slice()),
+        open_reservations: figures.map(|f| f.open_reservations),
+        heartbeat_age_secs: figures.map(|f| f.last_beat.map(|t| (now - t).num_seconds().max(0))),
+        slos: &scraped.slos,
     };
     let text = state.metrics.render(&inputs)?;
     Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text))

@@ -215,12 +215,36 @@ fn log_query(q: &LogQuery) -> Result<LogQuery, FieldError> {
     })
 }
 
-/// Reads what a `/metrics` scrape shows besides the counters (`None` when the database is
-/// busy: those series keep their last values) and the SLOs.
-pub async fn scrape(state: &AppState) -> (Option<DbFigures>, Vec<SloStatus>) {
+/// What a `/metrics` scrape shows besides the counters: the database's figures (`None` when
+/// the database was busy: those series keep their last values) and the SLOs.
+pub struct ScrapeFigures {
+    /// From the database.
+    pub db: Option<DbFigures>,
+    /// The objectives.
+    pub slos: Vec<SloStatus>,
+    read_at: std::time::Instant,
+}
+
+/// The figures of the last scrape while younger than `monitoring.scrape_cache_ms`, else read
+/// afresh (a scrape every second then costs one database read per cache period).
+pub async fn scrape(state: &AppState) -> std::sync::Arc<ScrapeFigures> {
+    let ttl = std::time::Duration::from_millis(state.settings.monitoring.scrape_cache_ms);
+    if let Ok(cached) = state.monitor.scrape.lock()
+        && let Some(f) = cached.as_ref().filter(|f| f.read_at.elapsed() < ttl)
+    {
+        return f.clone();
+    }
     let policy = state.returns.clone();
-    let figures = state.db.read(move |c| db_figures_on(c, &policy)).await.ok();
-    (figures, slos(&state.monitor, &state.settings.monitoring, unix_now()))
+    let db = state.db.read(move |c| db_figures_on(c, &policy)).await.ok();
+    let fresh = std::sync::Arc::new(ScrapeFigures {
+        db,
+        slos: slos(&state.monitor, &state.settings.monitoring, unix_now()),
+        read_at: std::time::Instant::now(),
+    });
+    if let Ok(mut cached) = state.monitor.scrape.lock() {
+        *cached = Some(fresh.clone());
+    }
+    fresh
 }
 
 #[cfg(test)]
