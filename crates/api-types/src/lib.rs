@@ -283,6 +283,18 @@ pub struct ProductQuery {
     pub q: Option<String>,
     /// Include deactivated products (admin only).
     pub include_inactive: Option<bool>,
+    /// Only products whose regular price is at least this, in minor units.
+    #[cfg_attr(feature = "openapi", param(minimum = 0))]
+    pub min_price_cents: Option<i64>,
+    /// Only products whose regular price is at most this, in minor units (not below
+    /// `min_price_cents`).
+    #[cfg_attr(feature = "openapi", param(minimum = 0))]
+    pub max_price_cents: Option<i64>,
+    /// `true`: only products with stock on hand (`false` is the same as leaving it out).
+    pub in_stock: Option<bool>,
+    /// `true`: only products in a flash sale that is live now (`false` is the same as leaving
+    /// it out).
+    pub on_sale: Option<bool>,
 }
 
 /// A category and how many visible products it holds.

@@ -272,6 +272,35 @@ impl StockAdjustment {
     }
 }
 
+/// A price filter of the product list, in minor units; either bound may be open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PriceRange {
+    /// Lowest regular price included.
+    pub min: Option<i64>,
+    /// Highest regular price included.
+    pub max: Option<i64>,
+}
+
+impl PriceRange {
+    /// Checks the bounds of `min_price_cents` and `max_price_cents`: neither negative, and
+    /// the lower not above the upper (reported on `min_price_cents`).
+    pub fn parse(min: Option<i64>, max: Option<i64>) -> Result<PriceRange, ValidationErrors> {
+        let mut errs = ValidationErrors::default();
+        let bound = |field: &str, v: Option<i64>| match v {
+            Some(c) if c < 0 => Err(FieldError::new(field, "must not be negative")),
+            _ => Ok(v),
+        };
+        let min = errs.check(bound("min_price_cents", min));
+        let max = errs.check(bound("max_price_cents", max));
+        if let (Some(Some(lo)), Some(Some(hi))) = (min, max)
+            && lo > hi
+        {
+            errs.0.push(FieldError::new("min_price_cents", "must not be greater than max_price_cents"));
+        }
+        errs.finish(|| Some(PriceRange { min: min?, max: max? }))
+    }
+}
+
 /// Turns free search text into an FTS5 query: every word becomes a quoted prefix term,
 /// all must match. Returns `None` when the text holds no searchable word. Quoting every
 /// term means no user input is ever parsed as FTS5 syntax.
@@ -394,5 +423,16 @@ mod tests {
         assert_eq!(search_query("  Red KETTLE! "), Some("\"red\"* \"kettle\"*".to_owned()));
         assert_eq!(search_query("\"OR NEAR("), Some("\"or\"* \"near\"*".to_owned()));
         assert_eq!(search_query(" -*- "), None);
+    }
+
+    #[test]
+    fn price_ranges_refuse_negative_and_crossed_bounds() {
+        assert_eq!(PriceRange::parse(None, None).unwrap(), PriceRange::default());
+        assert_eq!(PriceRange::parse(Some(0), Some(0)).unwrap(), PriceRange { min: Some(0), max: Some(0) });
+        assert_eq!(PriceRange::parse(None, Some(500)).unwrap().max, Some(500));
+        let fields = |e: ValidationErrors| e.0.into_iter().map(|f| f.field).collect::<Vec<_>>();
+        assert_eq!(fields(PriceRange::parse(Some(-1), None).unwrap_err()), ["min_price_cents"]);
+        assert_eq!(fields(PriceRange::parse(Some(1), Some(-1)).unwrap_err()), ["max_price_cents"]);
+        assert_eq!(fields(PriceRange::parse(Some(501), Some(500)).unwrap_err()), ["min_price_cents"]);
     }
 }

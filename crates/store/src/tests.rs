@@ -401,6 +401,7 @@ async fn relevance_puts_the_best_bm25_rank_first_and_breaks_ties_by_id() {
             fts: search_query("kettle"),
             category: Some("kitchen".into()),
             include_inactive: true,
+            ..Default::default()
         };
         let page = PageRequest::parse(None, None).unwrap();
         let (rows, total) = products::list(c, &f, ProductSort::Relevance, page)?;
@@ -771,4 +772,178 @@ async fn heartbeats_count_passes_and_the_latest_wins() {
     assert_eq!(none, None);
     assert_eq!(latest.unwrap().timestamp(), (t0 + chrono::Duration::seconds(50)).timestamp());
     assert_eq!(passes, 2);
+}
+
+/// SKUs of every product `list` returns for `f` (one large page), sorted, and the total.
+fn filtered(c: &mut crate::Conn, f: &ProductFilter, sort: ProductSort) -> (Vec<String>, i64) {
+    let page = PageRequest::parse(Some(1), Some(100)).unwrap();
+    let (rows, total) = products::list(c, f, sort, page).unwrap();
+    let mut skus: Vec<String> = rows.into_iter().map(|r| r.sku).collect();
+    skus.sort();
+    (skus, total)
+}
+
+#[tokio::test]
+async fn price_stock_and_sale_filters_combine_with_search_and_category_in_every_statement() {
+    use crate::repo::sales;
+    use chrono::Duration;
+    use retail_domain::catalog::PriceRange;
+
+    let (_d, db) = open();
+    let now = Utc::now();
+    db.write(move |c| {
+        let mut ids = std::collections::HashMap::new();
+        for (sku, name, cat, price, stock) in [
+            ("K-RED", "Kettle red", "kitchen", 1000, 5),
+            ("K-BLUE", "Kettle blue", "kitchen", 2000, 0),
+            ("K-STEEL", "Kettle steel", "kitchen", 3000, 3),
+            ("K-OLD", "Kettle old", "kitchen", 500, 1),
+            ("L-1", "Lamp", "home", 1500, 2),
+        ] {
+            let p = products::insert(c, &product(sku, name, cat, price), now)?;
+            if stock > 0 {
+                products::apply_stock_delta(c, p.id, stock, "initial stock", None, now)?.unwrap();
+            }
+            ids.insert(sku, p.id);
+        }
+        let mut sale = |name: &str, from: i64, to: i64, skus: &[&str]| -> Result<i64, StoreError> {
+            let s = sales::insert(
+                c,
+                &sales::NewSale {
+                    name,
+                    starts_at: now + Duration::minutes(from),
+                    ends_at: now + Duration::minutes(to),
+                    per_customer_cap: 1,
+                    created_by: None,
+                },
+                now,
+            )?;
+            let items: Vec<_> = skus
+                .iter()
+                .enumerate()
+                .map(|(i, sku)| sales::NewItem {
+                    product_id: ids[sku],
+                    position: i64::try_from(i).unwrap(),
+                    discount_kind: "percent_off",
+                    discount_value: 1000,
+                    allocated: 0,
+                })
+                .collect();
+            sales::insert_items(c, s.id, &items)?;
+            Ok(s.id)
+        };
+        sale("live", -60, 60, &["K-RED", "K-BLUE"])?;
+        sale("upcoming", 60, 120, &["K-STEEL"])?;
+        sale("over", -120, -60, &["K-OLD"])?;
+        let early = sale("ended early", -60, 60, &["L-1"])?;
+        sales::end_early(c, early, 1, now - Duration::minutes(1))?.unwrap();
+        Ok::<_, StoreError>(())
+    })
+    .await
+    .unwrap();
+
+    let base = ProductFilter::default();
+    let kettles = ProductFilter { fts: search_query("kettle"), ..Default::default() };
+    let kitchen = ProductFilter { category: Some("kitchen".into()), ..Default::default() };
+    let price = |min, max| PriceRange { min, max };
+    #[rustfmt::skip]
+    let cases: Vec<(ProductFilter, &[&str])> = vec![
+        (ProductFilter { price: price(Some(1000), None), ..base.clone() }, &["K-BLUE", "K-RED", "K-STEEL", "L-1"]),
+        (ProductFilter { price: price(None, Some(1000)), ..base.clone() }, &["K-OLD", "K-RED"]),
+        (ProductFilter { price: price(Some(1000), Some(2000)), ..base.clone() }, &["K-BLUE", "K-RED", "L-1"]),
+        (ProductFilter { price: price(Some(1001), Some(1499)), ..base.clone() }, &[]),
+        (ProductFilter { in_stock: true, ..base.clone() }, &["K-OLD", "K-RED", "K-STEEL", "L-1"]),
+        (ProductFilter { on_sale_at: Some(now), ..base.clone() }, &["K-BLUE", "K-RED"]),
+        (ProductFilter { on_sale_at: Some(now + Duration::minutes(90)), ..base.clone() }, &["K-STEEL"]),
+        (ProductFilter { in_stock: true, on_sale_at: Some(now), ..base.clone() }, &["K-RED"]),
+        (ProductFilter { price: price(Some(1000), None), ..kettles.clone() }, &["K-BLUE", "K-RED", "K-STEEL"]),
+        (ProductFilter { price: price(None, Some(999)), ..kettles.clone() }, &["K-OLD"]),
+        (ProductFilter { in_stock: true, ..kettles.clone() }, &["K-OLD", "K-RED", "K-STEEL"]),
+        (ProductFilter { on_sale_at: Some(now), ..kettles.clone() }, &["K-BLUE", "K-RED"]),
+        (ProductFilter { in_stock: true, price: price(Some(600), Some(2500)), on_sale_at: Some(now), ..kettles.clone() }, &["K-RED"]),
+        (ProductFilter { in_stock: true, ..kitchen.clone() }, &["K-OLD", "K-RED", "K-STEEL"]),
+        (ProductFilter { price: price(Some(1500), None), on_sale_at: Some(now), ..kitchen.clone() }, &["K-BLUE"]),
+        (ProductFilter { category: Some("home".into()), on_sale_at: Some(now), ..kettles.clone() }, &[]),
+    ];
+    for (f, want) in cases {
+        let want: Vec<String> = want.iter().map(|s| (*s).to_owned()).collect();
+        let n = i64::try_from(want.len()).unwrap();
+        // With a search, relevance runs raw statements and the other sorts the query builder
+        // (with a raw count): each must apply every filter.
+        let sorts: &[ProductSort] = if f.fts.is_some() {
+            &[ProductSort::Relevance, ProductSort::PriceAsc]
+        } else {
+            &[ProductSort::NameAsc, ProductSort::Newest]
+        };
+        for &sort in sorts {
+            let f2 = f.clone();
+            let got = db.read(move |c| Ok::<_, StoreError>(filtered(c, &f2, sort))).await.unwrap();
+            assert_eq!(got, (want.clone(), n), "{f:?} sorted {sort:?}");
+        }
+    }
+}
+
+/// The plans of the statements `list` runs for `f` sorted by name (see the plan test above).
+fn plans_of(c: &mut crate::Conn, f: &ProductFilter) -> Vec<(String, Vec<String>)> {
+    use diesel::connection::InstrumentationEvent;
+    use std::sync::{Arc, Mutex};
+    #[derive(QueryableByName)]
+    struct Step {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        detail: String,
+    }
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let log = seen.clone();
+    c.set_instrumentation(move |e: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::StartQuery { query, .. } = e {
+            log.lock().unwrap().push(query.to_string());
+        }
+    });
+    products::list(c, f, ProductSort::NameAsc, PageRequest::parse(None, None).unwrap()).unwrap();
+    c.set_instrumentation(|_: InstrumentationEvent<'_>| {});
+    let statements = seen.lock().unwrap().clone();
+    statements
+        .into_iter()
+        .filter(|s| s.contains("FROM `products`"))
+        .map(|s| {
+            let sql = s.split(" -- binds: ").next().unwrap().to_owned();
+            let steps = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}")).load::<Step>(c).unwrap();
+            (sql, steps.into_iter().map(|s| s.detail).collect())
+        })
+        .collect()
+}
+
+/// `in_stock` counts through the partial index `products_in_stock` instead of reading every
+/// row, and a page sorted by name still walks the name index (no sort of every match).
+#[tokio::test]
+async fn the_in_stock_filter_counts_through_its_partial_index() {
+    let (_d, db) = open();
+    db.write(|c| {
+        let now = Utc::now();
+        for i in 0..200 {
+            let p =
+                products::insert(c, &product(&format!("S-{i}"), &format!("Thing {i}"), "home", 100), now)?;
+            if i % 3 > 0 {
+                products::apply_stock_delta(c, p.id, i, "initial stock", None, now)?.unwrap();
+            }
+        }
+        Ok::<_, StoreError>(())
+    })
+    .await
+    .unwrap();
+    let f = ProductFilter { in_stock: true, ..Default::default() };
+    let (plans, total) = db
+        .read(move |c| {
+            let page = PageRequest::parse(None, None).unwrap();
+            let total = products::list(c, &f, ProductSort::NameAsc, page)?.1;
+            Ok::<_, StoreError>((plans_of(c, &f), total))
+        })
+        .await
+        .unwrap();
+    assert_eq!(total, 133);
+    let count = plans.iter().find(|(sql, _)| sql.contains("COUNT")).expect("a count");
+    assert!(count.1.iter().any(|s| s.contains("products_in_stock")), "{plans:#?}");
+    let page = plans.iter().find(|(sql, _)| !sql.contains("COUNT")).expect("a page");
+    assert!(page.1.iter().any(|s| s.contains("products_active_name")), "{plans:#?}");
+    assert!(!page.1.iter().any(|s| s.contains("TEMP B-TREE")), "{plans:#?}");
 }

@@ -4,7 +4,9 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
+use super::bind_input;
 use crate::components::{ErrorBox, Loading, Pager, ProductCard, Select, past_end};
+use crate::format::{cents_to_decimal, parse_price_cents};
 use crate::hooks::{Load, use_load, use_session, use_settled, use_title};
 use crate::routes::Route;
 use crate::services::catalog;
@@ -21,6 +23,15 @@ pub struct CatalogQuery {
     pub category: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub sort: String,
+    /// Price bounds in minor units, as the API takes them (the inputs show major units).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_price_cents: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_price_cents: Option<i64>,
+    #[serde(skip_serializing_if = "is_false")]
+    pub in_stock: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    pub on_sale: bool,
     #[serde(skip_serializing_if = "is_first_page")]
     pub page: u32,
 }
@@ -29,12 +40,34 @@ fn is_first_page(page: &u32) -> bool {
     *page <= 1
 }
 
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// The price inputs (major units, e.g. `12.50`; blank for no bound) as minor units, with
+/// integer arithmetic only; an error names the input and what is wrong.
+pub fn price_bounds(min: &str, max: &str) -> Result<(Option<i64>, Option<i64>), String> {
+    let bound = |label: &str, raw: &str| {
+        if raw.trim().is_empty() {
+            Ok(None)
+        } else {
+            parse_price_cents(raw).map(Some).map_err(|m| format!("{label}: {m}"))
+        }
+    };
+    let (min, max) = (bound("Min price", min)?, bound("Max price", max)?);
+    match (min, max) {
+        (Some(lo), Some(hi)) if lo > hi => Err("Min price is above max price".to_owned()),
+        _ => Ok((min, max)),
+    }
+}
+
 fn non_empty(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_owned())
 }
 
 impl CatalogQuery {
-    /// Reads `?q=&category=&sort=&page=`; junk values fall back to defaults.
+    /// Reads `?q=&category=&sort=&min_price_cents=&max_price_cents=&in_stock=&on_sale=&page=`;
+    /// junk values fall back to defaults (crossed price bounds to none).
     pub fn parse(query_str: &str) -> CatalogQuery {
         let pairs: Vec<(String, String)> =
             serde_urlencoded::from_str(query_str.trim_start_matches('?')).unwrap_or_default();
@@ -45,9 +78,18 @@ impl CatalogQuery {
                 "q" => out.q = v,
                 "category" => out.category = v,
                 "sort" => out.sort = v,
+                "min_price_cents" => out.min_price_cents = v.parse().ok().filter(|c| *c >= 0),
+                "max_price_cents" => out.max_price_cents = v.parse().ok().filter(|c| *c >= 0),
+                "in_stock" => out.in_stock = v == "true",
+                "on_sale" => out.on_sale = v == "true",
                 "page" => out.page = v.parse().ok().filter(|p| *p >= 1).unwrap_or(1),
                 _ => {}
             }
+        }
+        if let (Some(lo), Some(hi)) = (out.min_price_cents, out.max_price_cents)
+            && lo > hi
+        {
+            (out.min_price_cents, out.max_price_cents) = (None, None);
         }
         out
     }
@@ -61,11 +103,20 @@ impl CatalogQuery {
             category: non_empty(&self.category),
             q: non_empty(&self.q),
             include_inactive: None,
+            min_price_cents: self.min_price_cents,
+            max_price_cents: self.max_price_cents,
+            in_stock: self.in_stock.then_some(true),
+            on_sale: self.on_sale.then_some(true),
         }
     }
 
     fn is_filtered(&self) -> bool {
-        !self.q.is_empty() || !self.category.is_empty()
+        !self.q.is_empty()
+            || !self.category.is_empty()
+            || self.min_price_cents.is_some()
+            || self.max_price_cents.is_some()
+            || self.in_stock
+            || self.on_sale
     }
 }
 
@@ -123,6 +174,18 @@ pub fn CatalogPage() -> Html {
         let search = search.clone();
         use_effect_with(query.q.clone(), move |q| search.set(q.clone()));
     }
+    let shown_price = |c: Option<i64>| c.map(cents_to_decimal).unwrap_or_default();
+    let min_price = use_state(|| shown_price(query.min_price_cents));
+    let max_price = use_state(|| shown_price(query.max_price_cents));
+    let price_error = use_state(|| None::<String>);
+    {
+        let (min_price, max_price, price_error) = (min_price.clone(), max_price.clone(), price_error.clone());
+        use_effect_with((query.min_price_cents, query.max_price_cents), move |(lo, hi)| {
+            min_price.set(shown_price(*lo));
+            max_price.set(shown_price(*hi));
+            price_error.set(None);
+        });
+    }
 
     // A new search or page is a step the user can go Back to; a select change only
     // replaces the current entry.
@@ -153,13 +216,37 @@ pub fn CatalogPage() -> Html {
         let search = search.clone();
         Callback::from(move |e: InputEvent| search.set(e.target_unchecked_into::<HtmlInputElement>().value()))
     };
+    // The search box and the price inputs apply together, on submit (Enter included).
     let on_submit = {
         let (go, shown, search) = (go.clone(), shown.clone(), search.clone());
+        let (min_price, max_price, price_error) = (min_price.clone(), max_price.clone(), price_error.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            go.emit(CatalogQuery { q: search.trim().to_owned(), page: 1, ..shown.clone() });
+            match price_bounds(&min_price, &max_price) {
+                Ok((min_price_cents, max_price_cents)) => {
+                    price_error.set(None);
+                    go.emit(CatalogQuery {
+                        q: search.trim().to_owned(),
+                        min_price_cents,
+                        max_price_cents,
+                        page: 1,
+                        ..shown.clone()
+                    });
+                }
+                Err(m) => price_error.set(Some(m)),
+            }
         })
     };
+    let on_check = |set: fn(&mut CatalogQuery, bool)| {
+        let (go, shown) = (go.clone(), shown.clone());
+        Callback::from(move |e: Event| {
+            let mut q = CatalogQuery { page: 1, ..shown.clone() };
+            set(&mut q, e.target_unchecked_into::<HtmlInputElement>().checked());
+            go.emit(q);
+        })
+    };
+    let on_in_stock = on_check(|q, on| q.in_stock = on);
+    let on_sale = on_check(|q, on| q.on_sale = on);
     let on_category = {
         let (choose, shown) = (settled.choose.clone(), shown.clone());
         Callback::from(move |category| choose.emit(CatalogQuery { category, page: 1, ..shown.clone() }))
@@ -252,6 +339,34 @@ pub fn CatalogPage() -> Html {
                             value={shown.sort.clone()} onchange={on_sort} />
                     </label>
                 </div>
+                <div class="filter-row">
+                    <label>
+                        <span>{ "Min price" }</span>
+                        <input id="min-price" type="text" inputmode="decimal" placeholder="0.00"
+                            aria-invalid={price_error.is_some().to_string()}
+                            value={(*min_price).clone()} oninput={bind_input(&min_price)} />
+                    </label>
+                    <label>
+                        <span>{ "Max price" }</span>
+                        <input id="max-price" type="text" inputmode="decimal" placeholder="any"
+                            aria-invalid={price_error.is_some().to_string()}
+                            value={(*max_price).clone()} oninput={bind_input(&max_price)} />
+                    </label>
+                </div>
+                if let Some(m) = &*price_error {
+                    <p id="price-error" class="field-error" role="alert">{ m.clone() }</p>
+                }
+                <div class="filter-row">
+                    <label class="check">
+                        <input id="in-stock" type="checkbox" checked={shown.in_stock} onchange={on_in_stock} />
+                        <span>{ "In stock only" }</span>
+                    </label>
+                    <label class="check">
+                        <input id="on-sale" type="checkbox" checked={shown.on_sale} onchange={on_sale} />
+                        <span>{ "On sale" }</span>
+                    </label>
+                </div>
+                <button id="apply-filters" type="submit" class="button-secondary">{ "Apply prices" }</button>
             </form>
             { body }
         </section>
@@ -264,13 +379,20 @@ mod tests {
 
     #[test]
     fn url_query_round_trips() {
-        let q = CatalogQuery::parse("?q=red+kettle&category=kitchen&sort=-price&page=3");
+        let q = CatalogQuery::parse(
+            "?q=red+kettle&category=kitchen&sort=-price&min_price_cents=1250&max_price_cents=5000\
+             &in_stock=true&on_sale=true&page=3",
+        );
         assert_eq!(
             q,
             CatalogQuery {
                 q: "red kettle".into(),
                 category: "kitchen".into(),
                 sort: "-price".into(),
+                min_price_cents: Some(1250),
+                max_price_cents: Some(5000),
+                in_stock: true,
+                on_sale: true,
                 page: 3
             }
         );
@@ -298,5 +420,34 @@ mod tests {
         assert_eq!(api.page, Some(2));
         assert_eq!(api.per_page, Some(PER_PAGE));
         assert_eq!((api.q, api.category, api.sort), (None, None, None));
+        assert_eq!(
+            (api.min_price_cents, api.max_price_cents, api.in_stock, api.on_sale),
+            (None, None, None, None)
+        );
+        let api = CatalogQuery::parse("min_price_cents=0&in_stock=true&on_sale=false").to_api();
+        assert_eq!((api.min_price_cents, api.in_stock, api.on_sale), (Some(0), Some(true), None));
+    }
+
+    #[test]
+    fn junk_price_bounds_and_flags_fall_back_to_none() {
+        for junk in ["min_price_cents=-1", "min_price_cents=12.50", "max_price_cents=abc", "in_stock=yes"] {
+            assert_eq!(CatalogQuery::parse(junk), CatalogQuery::parse(""), "{junk}");
+        }
+        let crossed = CatalogQuery::parse("min_price_cents=500&max_price_cents=499");
+        assert_eq!((crossed.min_price_cents, crossed.max_price_cents), (None, None));
+    }
+
+    #[test]
+    fn price_inputs_become_exact_cents() {
+        assert_eq!(price_bounds("12.50", "13"), Ok((Some(1250), Some(1300))));
+        assert_eq!(price_bounds("0.1", ""), Ok((Some(10), None)));
+        assert_eq!(price_bounds(" ", "19,99"), Ok((None, Some(1999))));
+        // 0.29 * 100 is 28.999999999999996 in floating point; here it is 29.
+        assert_eq!(price_bounds("0.29", "1.15"), Ok((Some(29), Some(115))));
+        assert_eq!(price_bounds("5", "5.00"), Ok((Some(500), Some(500))));
+        assert!(price_bounds("5.01", "5").unwrap_err().contains("above"));
+        assert!(price_bounds("-1", "").unwrap_err().starts_with("Min price"));
+        assert!(price_bounds("", "1.234").unwrap_err().starts_with("Max price"));
+        assert!(price_bounds("1e3", "").is_err());
     }
 }

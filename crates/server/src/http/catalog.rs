@@ -22,7 +22,7 @@ fn not_modified(etag: &str) -> HttpResponse {
         .finish()
 }
 
-/// List products, with paging, sorting, a category filter and full-text search.
+/// List products: paging, sorting, full-text search, category, price, stock and sale filters.
 #[utoipa::path(
     tag = "catalog",
     params(ProductQuery),
@@ -30,8 +30,8 @@ fn not_modified(etag: &str) -> HttpResponse {
         (status = 200, description = "One page of products", body = ProductList,
             headers(("ETag" = String, description = "A digest of the page: changes whenever the page's content does (stock included, at most `cache.product_list_ttl_ms` late)"))),
         (status = 304, description = "Not modified (If-None-Match matched)"),
-        (status = 400, description = "Unreadable query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Out-of-range page, unknown sort", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Unreadable query parameter (e.g. `in_stock=maybe`, a price that is not an integer)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Out-of-range page, unknown sort, negative price bound, `min_price_cents` above `max_price_cents`", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "include_inactive without a token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "include_inactive by a caller who does not manage the catalog", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "include_inactive without catalog rights", body = Problem, content_type = "application/problem+json"),

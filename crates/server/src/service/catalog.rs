@@ -12,7 +12,8 @@ use retail_api_types::{
 use retail_domain::account::Permission;
 use retail_domain::caller::Denied;
 use retail_domain::catalog::{
-    NewProduct, NewProductInput, ProductPatch, ProductPatchInput, StockAdjustment, StockError, search_query,
+    NewProduct, NewProductInput, PriceRange, ProductPatch, ProductPatchInput, StockAdjustment, StockError,
+    search_query,
 };
 use retail_domain::paging::{PageRequest, ProductSort};
 use retail_domain::validation::filter_text;
@@ -48,7 +49,17 @@ impl ListRequest {
             Some(c) => errs.check(retail_domain::catalog::category(c)),
             None => None,
         };
-        let (page, sort) = errs.finish(|| Some((page?, sort?)))?;
+        let price = match PriceRange::parse(q.min_price_cents, q.max_price_cents) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                errs.0.extend(e.0);
+                None
+            }
+        };
+        let (page, sort, price) = errs.finish(|| Some((page?, sort?, price?)))?;
+        // `false` asks for nothing, so it shares the unfiltered pages.
+        let in_stock = q.in_stock.unwrap_or(false);
+        let on_sale = q.on_sale.unwrap_or(false);
         let include_inactive = q.include_inactive.unwrap_or(false);
         if include_inactive {
             retail_domain::caller::require(viewer, Permission::ManageCatalog).map_err(|e| match e {
@@ -56,16 +67,24 @@ impl ListRequest {
                 Denied::Forbidden => ServiceError::Forbidden,
             })?;
         }
+        let bound = |b: Option<i64>| b.map_or_else(String::new, |c| c.to_string());
         let key = format!(
-            "{}|{}|{:?}|{}|{}|{}",
+            "{}|{}|{:?}|{}|{}|{}|{}|{}|{}|{}",
             page.page,
             page.per_page,
             sort,
             category.as_deref().unwrap_or(""),
             fts.as_deref().unwrap_or(""),
-            include_inactive
+            include_inactive,
+            bound(price.min),
+            bound(price.max),
+            in_stock,
+            on_sale,
         );
-        Ok(ListRequest { filter: ProductFilter { category, fts, include_inactive }, sort, page, key })
+        // Set again when the page is built (see `list`).
+        let on_sale_at = on_sale.then(Utc::now);
+        let filter = ProductFilter { category, fts, include_inactive, price, in_stock, on_sale_at };
+        Ok(ListRequest { filter, sort, page, key })
     }
 }
 
@@ -142,9 +161,17 @@ pub async fn list(
         {
             return Ok((answer(&page, if_none_match.as_deref()), false));
         }
-        let (rows, total) = products::list(c, &req.filter, req.sort, req.page)?;
+        // One instant for the on-sale filter and the sale prices shown, so every product the
+        // filter lets through shows its sale. A cached page keeps both for at most
+        // `cache.product_list_ttl_ms`.
+        let now = Utc::now();
+        let mut filter = req.filter;
+        if filter.on_sale_at.is_some() {
+            filter.on_sale_at = Some(now);
+        }
+        let (rows, total) = products::list(c, &filter, req.sort, req.page)?;
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        let mut sales = super::sales::overlays(c, &ids, chrono::Utc::now())?;
+        let mut sales = super::sales::overlays(c, &ids, now)?;
         let items = rows
             .into_iter()
             .map(|r| {
@@ -439,6 +466,36 @@ mod tests {
         )
         .unwrap();
         assert_eq!(a.key, b.key);
+    }
+
+    #[test]
+    fn filters_are_part_of_the_cache_key_and_false_is_no_filter() {
+        let key = |q: ProductQuery| ListRequest::parse(&q, None).unwrap().key;
+        let plain = key(ProductQuery::default());
+        let filtered = [
+            ProductQuery { min_price_cents: Some(100), ..Default::default() },
+            ProductQuery { max_price_cents: Some(100), ..Default::default() },
+            ProductQuery { in_stock: Some(true), ..Default::default() },
+            ProductQuery { on_sale: Some(true), ..Default::default() },
+        ]
+        .map(key);
+        for (i, k) in filtered.iter().enumerate() {
+            assert_ne!(k, &plain);
+            assert!(filtered[..i].iter().all(|other| other != k), "{k}");
+        }
+        assert_eq!(
+            key(ProductQuery { in_stock: Some(false), on_sale: Some(false), ..Default::default() }),
+            plain
+        );
+    }
+
+    #[test]
+    fn crossed_price_bounds_name_the_lower_one() {
+        let q = ProductQuery { min_price_cents: Some(5), max_price_cents: Some(4), ..Default::default() };
+        match ListRequest::parse(&q, None).unwrap_err() {
+            ServiceError::Validation(e) => assert_eq!(e.0[0].field, "min_price_cents"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -4,13 +4,13 @@ use chrono::{DateTime, Utc};
 use diesel::dsl::{count_star, sql};
 use diesel::prelude::*;
 use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
-use diesel::sql_types::{BigInt, Bool, Text};
+use diesel::sql_types::{BigInt, Bool, Text, TimestamptzSqlite};
 use diesel::sqlite::Sqlite;
-use retail_domain::catalog::{MAX_STOCK, NewProduct, ProductPatch};
+use retail_domain::catalog::{MAX_STOCK, NewProduct, PriceRange, ProductPatch};
 use retail_domain::paging::{PageRequest, ProductSort};
 
 use crate::models::{ProductRow, StockMovementRow};
-use crate::schema::{catalog_version, products, stock_movements};
+use crate::schema::{catalog_version, products, sale_items, sales, stock_movements};
 use crate::{Conn, StoreError};
 
 /// A new product's row: zero stock (the ledger records the initial stock), version 1.
@@ -93,6 +93,13 @@ pub struct ProductFilter {
     pub fts: Option<String>,
     /// Include deactivated products.
     pub include_inactive: bool,
+    /// Only regular prices within this range.
+    pub price: PriceRange,
+    /// Only products with stock on hand.
+    pub in_stock: bool,
+    /// Only products in a flash sale live at this time: started, not past its end and not
+    /// ended early.
+    pub on_sale_at: Option<DateTime<Utc>>,
 }
 
 const FTS_MATCH: &str = "products.id IN (SELECT rowid FROM products_fts WHERE products_fts MATCH ";
@@ -136,6 +143,25 @@ pub fn list_with_rank_window(
         if let Some(m) = &f.fts {
             q = q.filter(sql::<Bool>(FTS_MATCH).bind::<Text, _>(m.clone()).sql(")"));
         }
+        if let Some(min) = f.price.min {
+            q = q.filter(products::price_cents.ge(min));
+        }
+        if let Some(max) = f.price.max {
+            q = q.filter(products::price_cents.le(max));
+        }
+        if f.in_stock {
+            // Literal, not bound: only then can SQLite use the partial index `products_in_stock`.
+            q = q.filter(sql::<Bool>("products.stock > 0"));
+        }
+        if let Some(now) = f.on_sale_at {
+            let live = sale_items::table
+                .inner_join(sales::table)
+                .filter(sales::starts_at.le(now))
+                .filter(sales::ends_at.gt(now))
+                .filter(sales::ended_early_at.is_null().or(sales::ended_early_at.gt(now)).assume_not_null())
+                .select(sale_items::product_id);
+            q = q.filter(products::id.eq_any(live));
+        }
         q
     };
     let total: i64 = match &f.fts {
@@ -161,7 +187,8 @@ pub fn list_with_rank_window(
 
 /// `FROM ... WHERE ...` shared by the full-text statements: the FTS index drives (`CROSS
 /// JOIN` fixes that order, so SQLite never probes the index once per product) and each match
-/// meets its product once, by primary key. Binds: the MATCH expression, then the category.
+/// meets its product once, by primary key. Binds, for the filters present: the MATCH
+/// expression, the category, the lowest and highest price, the sale time (three times).
 fn fts_from(f: &ProductFilter) -> String {
     let mut s = String::from(
         "FROM products_fts CROSS JOIN products p ON p.id = products_fts.rowid \
@@ -172,6 +199,22 @@ fn fts_from(f: &ProductFilter) -> String {
     }
     if f.category.is_some() {
         s.push_str(" AND p.category = ?");
+    }
+    if f.price.min.is_some() {
+        s.push_str(" AND p.price_cents >= ?");
+    }
+    if f.price.max.is_some() {
+        s.push_str(" AND p.price_cents <= ?");
+    }
+    if f.in_stock {
+        s.push_str(" AND p.stock > 0");
+    }
+    if f.on_sale_at.is_some() {
+        // Not correlated: the live sales' products are listed once per statement.
+        s.push_str(
+            " AND p.id IN (SELECT si.product_id FROM sale_items si JOIN sales s ON s.id = si.sale_id \
+             WHERE s.starts_at <= ? AND s.ends_at > ? AND (s.ended_early_at IS NULL OR s.ended_early_at > ?))",
+        );
     }
     s
 }
@@ -185,6 +228,14 @@ fn fts_query<'a>(
     let mut q = diesel::sql_query(sql).into_boxed::<Sqlite>().bind::<Text, _>(m);
     if let Some(cat) = &f.category {
         q = q.bind::<Text, _>(cat.as_str());
+    }
+    for bound in [f.price.min, f.price.max].into_iter().flatten() {
+        q = q.bind::<BigInt, _>(bound);
+    }
+    if let Some(now) = f.on_sale_at {
+        for _ in 0..3 {
+            q = q.bind::<TimestamptzSqlite, _>(now);
+        }
     }
     for &n in limits {
         q = q.bind::<BigInt, _>(n);
