@@ -5,10 +5,10 @@ use yew_router::prelude::*;
 
 use crate::components::{CartProvider, Header, NotificationsProvider, SessionProvider};
 use crate::pages::{
-    AdminOutboxPage, AdminProductsPage, AdminSalePage, AdminSalesPage, AdminUsersPage, CartPage, CatalogPage,
-    CheckoutPage, CreditPage, FlashSalePage, FlashSalesPage, LoginPage, NotFoundPage, NotificationsPage,
-    OrderPage, OrdersPage, PayReservationPage, ProductPage, ReceiptPage, RegisterPage, ReturnPage,
-    ReturnRequestPage, ReturnsPage, StaffOrdersPage, StaffReturnsPage,
+    AdminDashboardPage, AdminOutboxPage, AdminProductsPage, AdminSalePage, AdminSalesPage, AdminUsersPage,
+    CartPage, CatalogPage, CheckoutPage, CreditPage, FlashSalePage, FlashSalesPage, LoginPage, NotFoundPage,
+    NotificationsPage, OrderPage, OrdersPage, PayReservationPage, ProductPage, ReceiptPage, RegisterPage,
+    ReturnPage, ReturnRequestPage, ReturnsPage, StaffOrdersPage, StaffReturnsPage,
 };
 use crate::routes::Route;
 
@@ -39,6 +39,7 @@ fn switch(route: Route) -> Html {
         Route::AdminSales => html! { <AdminSalesPage /> },
         Route::AdminSale { id } => html! { <AdminSalePage {id} /> },
         Route::AdminOutbox => html! { <AdminOutboxPage /> },
+        Route::AdminDashboard => html! { <AdminDashboardPage /> },
         Route::NotFound => html! { <NotFoundPage /> },
     }
 }

@@ -75,6 +75,10 @@ pub enum Route {
     /// The mail outbox by state, requeueing failed mail; filters in the query (`?state=&page=`).
     #[at("/admin/outbox")]
     AdminOutbox,
+    /// The operations dashboard: live figures, charts, SLOs, recent logs; window in the query
+    /// (`?window=1m|15m|1h`).
+    #[at("/admin/dashboard")]
+    AdminDashboard,
     #[not_found]
     #[at("/404")]
     NotFound,

@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 use headless_chrome::protocol::cdp::{Emulation, Page};
 use headless_chrome::{Browser, LaunchOptions, Tab};
 use retail_api_types::{
-    AdminSale, Cart, FlashReservation, Order, OrderList, OrderState, Product, ReservationState, Role,
-    SaleState, UserList,
+    AdminSale, Cart, FlashReservation, LogEvents, MonitoringSnapshot, Order, OrderList, OrderState, Product,
+    ReservationState, Role, SaleState, UserList,
 };
 use retail_server::config::Settings;
 use retail_tests::{TestApp, repo_root, spawn_with};
@@ -1557,5 +1557,191 @@ async fn a_customer_sees_the_bell_count_rise_when_support_approves_the_return_an
             assert_eq!(after.items.first().map(|n| n.title.as_str()), Some(title.as_str()));
         },
     )
+    .await;
+}
+
+// ---- operations dashboard: cards, charts, endpoints, logs, pause, export --------------------
+
+/// The monitoring snapshot (15-minute window) through the admin API.
+fn monitoring(cx: &Cx, admin: &str) -> MonitoringSnapshot {
+    cx.block(cx.app.get_json("/api/admin/monitoring?window=15m", Some(admin)))
+}
+
+/// Requests the dashboard made to the monitoring API (snapshot and log events) so far.
+fn monitoring_requests(tab: &Tab) -> u64 {
+    requests_to(tab, "/api/admin/monitoring")
+}
+
+/// The request ID the journey's second checkout is sent under.
+const CHECKOUT_REQUEST: &str = "dash-journey-checkout-2";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_sees_todays_orders_traffic_and_logs_on_the_operations_dashboard() {
+    journey_with(
+        |_| {},
+        |cx| {
+            let (tab, base) = (&cx.tab, &cx.base);
+            let admin = admin_token(cx);
+            let before = monitoring(cx, &admin).cards.orders_today;
+
+            // A customer places two orders through the API, the second under a known request ID.
+            let token = cx.block(cx.app.register("dashboard@example.com")).access_token;
+            let product = own_product(cx, &admin, "DASH-1", 10);
+            let lines = [(product.id.get(), 1)];
+            cx.block(cx.app.paid_order_with("tok_visa", &token, &lines, 0, "dash-order-1"));
+            post_ok(cx, "/api/cart/lines", serde_json::json!({ "product_id": product.id, "quantity": 1 }), &token, None);
+            cx.block(async {
+                let body = serde_json::json!({ "card_token": "tok_visa", "use_credit_cents": 0 });
+                let res = cx
+                    .app
+                    .post_json("/api/checkout", &body, Some(&token))
+                    .header("Idempotency-Key", "dash-order-2")
+                    .header("X-Request-Id", CHECKOUT_REQUEST)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status().as_u16(), 201, "checkout: {}", res.text().await.unwrap_or_default());
+                assert_eq!(res.headers().get("x-request-id").and_then(|v| v.to_str().ok()), Some(CHECKOUT_REQUEST));
+            });
+            let api = monitoring(cx, &admin);
+            assert_eq!(api.cards.orders_today, before + 2, "the two orders count today: {:?}", api.cards);
+            assert!(
+                api.endpoints.iter().any(|e| e.method == "POST" && e.route == "/api/checkout" && e.requests >= 2),
+                "the checkouts are in the endpoint figures: {:?}",
+                api.endpoints
+            );
+            let logged: LogEvents = cx.block(
+                cx.app.get_json(&format!("/api/admin/monitoring/logs?request_id={CHECKOUT_REQUEST}"), Some(&admin)),
+            );
+            assert!(!logged.items.is_empty(), "the checkout's events are logged");
+            assert!(logged.items.iter().all(|e| e.request_id.as_deref() == Some(CHECKOUT_REQUEST)), "{logged:?}");
+
+            // The admin opens the dashboard from the admin navigation.
+            login(tab, base, "admin@retail.test", "demo-Kestrel-2026");
+            tab.navigate_to(&format!("{base}/admin/products")).unwrap();
+            tab.wait_for_element("#admin-nav-dashboard").unwrap().click().unwrap();
+            wait_until(tab, "the orders card", |t| text_of(t, ".card-orders .value").is_some());
+            assert_eq!(location(tab), "/admin/dashboard");
+            let orders = api.cards.orders_today.to_string();
+            assert_eq!(text_of(tab, ".card-orders .value"), Some(orders.clone()), "the card shows the API's count");
+            assert_eq!(attr(tab, ".card-orders", "data-value"), Some(orders));
+            assert!(text_of(tab, ".card-revenue .value").unwrap().contains('€'));
+            assert_eq!(attr(tab, ".card-breaker .tag", "data-state").as_deref(), Some("closed"));
+            assert!(text_of(tab, ".card-uptime .value").is_some_and(|u| u.ends_with('s') || u.ends_with('m')));
+
+            // Both charts are drawn from the series: a non-empty path in each.
+            for chart in ["#chart-rate", "#chart-latency"] {
+                let drawn = format!("{chart} svg path.chart-line");
+                wait_until(tab, &format!("a line in {chart}"), |t| count(t, &drawn) > 0);
+                let d = attr(tab, &drawn, "d").unwrap_or_default();
+                assert!(d.starts_with('M') && d.len() > 4, "{chart} path: {d:?}");
+                assert_eq!(attr(tab, chart, "data-empty").as_deref(), Some("false"));
+                // SVG text has no innerText: read its textContent
+                let top = eval(tab, &format!("document.querySelector('{chart} .y-max').textContent"));
+                assert!(top.as_str().is_some_and(|s| !s.is_empty()), "{chart} axis top: {top}");
+            }
+            assert_eq!(count(tab, "#chart-latency svg path.chart-line"), 2, "p50 and p95");
+
+            // The endpoint table lists the checkouts.
+            assert!(count(tab, "#endpoints tbody tr") > 0);
+            let checkout_row = "#endpoints tbody tr[data-route='/api/checkout'][data-method='POST']";
+            assert_eq!(count(tab, checkout_row), 1);
+            let shown: u64 = attr(tab, checkout_row, "data-requests").unwrap().parse().unwrap();
+            assert!(shown >= 2, "checkout requests shown: {shown}");
+            assert!(count(tab, "#slos tbody tr") > 0, "the SLOs are listed");
+            assert_eq!(count(tab, "#funnel .funnel-row"), api.returns.stages.len());
+            assert_eq!(count(tab, "#reconciliation"), 1);
+            assert_eq!(count(tab, "#worker"), 1);
+
+            // It refreshes by itself, without a "Loading" flash over the figures.
+            eval(
+                tab,
+                "window.__flashes = 0; new MutationObserver(() => { \
+                 if (document.querySelector('#dashboard #loading')) window.__flashes++; }) \
+                 .observe(document.body, { subtree: true, childList: true }); 0",
+            );
+            let first_at = attr(tab, "#generated-at", "data-at").unwrap();
+            let asked = monitoring_requests(tab);
+            wait_until(tab, "an automatic refresh", |t| {
+                monitoring_requests(t) >= asked + 2
+                    && attr(t, "#generated-at", "data-at").is_some_and(|at| at != first_at)
+            });
+            assert_eq!(eval(tab, "window.__flashes").as_u64(), Some(0), "no Loading over the figures");
+            assert!(text_of(tab, ".card-orders .value").is_some());
+
+            // The log viewer lists events; a request ID narrows it to that request.
+            wait_until(tab, "log events", |t| count(t, "#logs tbody tr") > 0);
+            let all = count(tab, "#logs tbody tr");
+            fill(tab, "#log-request-id", CHECKOUT_REQUEST);
+            tab.find_element("#log-apply").unwrap().click().unwrap();
+            let only_checkout = format!("#logs tbody tr[data-request-id='{CHECKOUT_REQUEST}']");
+            wait_until(tab, "only the checkout's events", |t| {
+                let rows = count(t, "#logs tbody tr");
+                rows > 0 && count(t, &only_checkout) == rows
+            });
+            let narrowed = count(tab, "#logs tbody tr");
+            assert!(narrowed < all, "filtering narrowed {all} events to {narrowed}");
+            assert_eq!(narrowed, logged.items.len(), "as many as the API lists for that request");
+            assert!(count(tab, &format!("{only_checkout}[data-route='/api/checkout']")) > 0);
+            assert!(requests_to(tab, &format!("request_id={CHECKOUT_REQUEST}")) >= 1);
+
+            // Export JSON downloads the snapshot in hand (the page's CSP keeps `fetch` off blob:
+            // URLs, so the file is read from the Blob behind the link).
+            eval(
+                tab,
+                "window.__export = null; const made = URL.createObjectURL; \
+                 URL.createObjectURL = b => { window.__blob = b; return made.call(URL, b); }; \
+                 document.addEventListener('click', e => { \
+                 const a = e.target.closest && e.target.closest('a[download]'); \
+                 if (a) { window.__export = { name: a.download, href: a.href }; e.preventDefault(); } }, true); 0",
+            );
+            tab.find_element("#export").unwrap().click().unwrap();
+            wait_until(tab, "the export's link clicked", |t| eval(t, "window.__export !== null").as_bool() == Some(true));
+            let name = eval(tab, "window.__export.name").as_str().unwrap_or_default().to_owned();
+            assert!(name.starts_with("monitoring-") && name.ends_with(".json"), "{name}");
+            assert!(eval(tab, "window.__export.href").as_str().is_some_and(|h| h.starts_with("blob:")));
+            assert_eq!(eval(tab, "window.__blob.type").as_str(), Some("application/json"));
+            eval(tab, "window.__blob.text().then(t => { window.__exported = t; }); 0");
+            wait_until(tab, "the exported file read", |t| eval(t, "typeof window.__exported").as_str() == Some("string"));
+            let text = eval(tab, "window.__exported").as_str().unwrap_or_default().to_owned();
+            let exported: MonitoringSnapshot = serde_json::from_str(&text).expect("the export is a snapshot");
+            assert_eq!(exported.cards.orders_today, api.cards.orders_today);
+
+            // Pause: no more requests to the monitoring API; Resume reads again at once.
+            tab.find_element("#pause").unwrap().click().unwrap();
+            wait_until(tab, "paused", |t| attr(t, "#pause", "data-paused").as_deref() == Some("true"));
+            assert_eq!(text_of(tab, "#pause").as_deref(), Some("Resume"));
+            std::thread::sleep(Duration::from_millis(1500)); // a read under way may still land
+            let paused_at = monitoring_requests(tab);
+            std::thread::sleep(Duration::from_secs(6));
+            assert_eq!(monitoring_requests(tab), paused_at, "no refresh while paused");
+            tab.find_element("#pause").unwrap().click().unwrap();
+            wait_until(tab, "reads again after Resume", |t| monitoring_requests(t) > paused_at);
+            assert_eq!(text_of(tab, "#pause").as_deref(), Some("Pause"));
+
+            // Another window: the URL says so and the figures stay on screen meanwhile.
+            tab.find_element("#window-1h").unwrap().click().unwrap();
+            wait_until(tab, "the 1 h window", |t| {
+                attr(t, "#window-1h", "aria-pressed").as_deref() == Some("true")
+                    && requests_to(t, "window=1h") >= 1
+                    && attr(t, "#dashboard", "aria-busy").as_deref() == Some("false")
+            });
+            assert_eq!(location(tab), "/admin/dashboard?window=1h");
+            assert_eq!(eval(tab, "window.__flashes").as_u64(), Some(0), "no Loading when switching windows");
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_is_kept_out_of_the_operations_dashboard() {
+    journey(|tab, base| {
+        login(tab, base, "customer@retail.test", "demo-Wren-2026");
+        assert_eq!(count(tab, "#nav-dashboard"), 0);
+        tab.navigate_to(&format!("{base}/admin/dashboard")).unwrap();
+        wait_until(tab, "forbidden view", |t| count(t, "#forbidden") == 1);
+        assert_eq!(count(tab, "#dashboard"), 0);
+        assert_eq!(requests_to(tab, "/api/admin/monitoring"), 0, "no call for a customer");
+    })
     .await;
 }

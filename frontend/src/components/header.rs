@@ -47,6 +47,7 @@ pub fn Header() -> Html {
                         }
                         if session.is_admin() {
                             <AppLink id="nav-admin" to={Route::AdminProducts}>{ "Admin" }</AppLink>
+                            <AppLink id="nav-dashboard" to={Route::AdminDashboard}>{ "Operations" }</AppLink>
                         }
                         <Bell />
                         <span id="whoami" title={user.email.clone()}>

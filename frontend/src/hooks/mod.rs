@@ -11,7 +11,7 @@ mod use_settled;
 pub use use_cart::{CartAction, CartContext, CartView, use_cart};
 pub use use_load::{Edit, Load, use_load};
 pub use use_now::use_now;
-pub use use_polled::use_polled;
+pub use use_polled::{use_polled, use_polled_while};
 pub use use_session::{Session, SessionAction, SessionState, use_session};
 pub use use_settled::use_settled;
 

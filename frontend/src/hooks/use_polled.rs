@@ -136,6 +136,19 @@ where
     F: Fn(D) -> Fut + 'static,
     Fut: Future<Output = Result<T, ApiError>> + 'static,
 {
+    use_polled_while(deps, every_ms, true, fetch)
+}
+
+/// [`use_polled`] whose timed re-reads happen only while `running` (a paused view keeps its
+/// value and reads nothing until resumed; first reads and [`Polled::refresher`] still read).
+#[hook]
+pub fn use_polled_while<T, D, F, Fut>(deps: D, every_ms: u32, running: bool, fetch: F) -> Polled<T>
+where
+    T: Clone + 'static,
+    D: PartialEq + Clone + 'static,
+    F: Fn(D) -> Fut + 'static,
+    Fut: Future<Output = Result<T, ApiError>> + 'static,
+{
     let state = use_reducer(PollState::<T>::default);
     // Bumped by every new first read and by leaving: answers of older reads are dropped.
     let generation: Rc<Cell<u64>> = use_memo((), |_| Cell::new(0));
@@ -143,7 +156,7 @@ where
     let dispatcher = state.dispatcher();
     {
         let kick = kick.clone();
-        use_effect_with((deps, state.reloads, every_ms), move |(deps, _, every)| {
+        use_effect_with((deps, state.reloads), move |(deps, _)| {
             let mine = generation.get().wrapping_add(1);
             generation.set(mine);
             dispatcher.dispatch(PollAction::Start);
@@ -173,14 +186,27 @@ where
                 })
             };
             read(true);
-            let again = read.clone();
-            *kick.borrow_mut() = Some(Rc::new(move || again(false)));
-            let ticker = Interval::new((*every).max(500), move || read(false));
+            *kick.borrow_mut() = Some(Rc::new(move || read(false)));
             move || {
                 generation.set(generation.get().wrapping_add(1));
-                drop(ticker);
                 kick.borrow_mut().take();
             }
+        });
+    }
+    {
+        // The clock is separate from the reads: pausing or resuming keeps the value in hand.
+        let kick = kick.clone();
+        use_effect_with((every_ms, running), move |&(every, running)| {
+            let ticker = running.then(|| {
+                Interval::new(every.max(500), move || {
+                    let run = kick.borrow().clone();
+                    if let Some(run) = run {
+                        run();
+                    }
+                })
+            });
+            // Dropping the interval stops it.
+            move || drop(ticker)
         });
     }
     Polled { state, kick }

@@ -1,5 +1,6 @@
 //! One component per route.
 
+mod admin_dashboard;
 mod admin_outbox;
 mod admin_products;
 mod admin_sales;
@@ -22,6 +23,7 @@ mod returns_request;
 mod returns_staff;
 mod staff_orders;
 
+pub use admin_dashboard::AdminDashboardPage;
 pub use admin_outbox::AdminOutboxPage;
 pub use admin_products::AdminProductsPage;
 pub use admin_sales::{AdminSalePage, AdminSalesPage};
@@ -127,6 +129,9 @@ pub fn AdminNav() -> Html {
             <AppLink id="admin-nav-users" classes={class(Route::AdminUsers)} to={Route::AdminUsers}>{ "Users" }</AppLink>
             <AppLink id="admin-nav-sales" classes={sales_class} to={Route::AdminSales}>{ "Flash sales" }</AppLink>
             <AppLink id="admin-nav-outbox" classes={class(Route::AdminOutbox)} to={Route::AdminOutbox}>{ "Mail outbox" }</AppLink>
+            <AppLink id="admin-nav-dashboard" classes={class(Route::AdminDashboard)} to={Route::AdminDashboard}>
+                { "Operations" }
+            </AppLink>
         </nav>
     }
 }

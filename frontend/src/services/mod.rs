@@ -6,6 +6,7 @@ pub mod cart;
 pub mod catalog;
 pub mod flash;
 pub mod idempotency;
+pub mod monitoring;
 pub mod notifications;
 pub mod orders;
 pub mod requests;

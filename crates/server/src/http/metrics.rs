@@ -533,7 +533,12 @@ pub async fn track(
             ),
             Err(e) => (None, e.as_response_error().status_code().as_u16(), None),
         };
-        let route = route.unwrap_or_else(|| "unmatched".into());
+        // the SPA's files are served under the empty pattern of the catch-all file service
+        let route = match route {
+            Some(r) if r.is_empty() => "static".to_owned(),
+            Some(r) => r,
+            None => "unmatched".to_owned(),
+        };
         let secs = start.elapsed().as_secs_f64();
         let method = method_label(&method);
         m.observe(method, &route, status, secs);
