@@ -19,6 +19,15 @@ const BODY_ROUTES: &[(&str, &str)] = &[
     ("PUT", "/api/admin/sales/1"),
     ("POST", "/api/admin/sales/1/end"),
     ("POST", "/api/admin/outbox/1/requeue"),
+    ("POST", "/api/admin/partners"),
+    ("PATCH", "/api/admin/partners/1"),
+    ("POST", "/api/admin/partners/1/keys"),
+    ("POST", "/api/admin/partners/1/keys/1/revoke"),
+    ("POST", "/api/admin/partners/1/feeds"),
+    ("POST", "/api/admin/feeds/jobs/1/requeue"),
+    ("POST", "/api/admin/feeds/schedules"),
+    ("PATCH", "/api/admin/feeds/schedules/1"),
+    ("DELETE", "/api/admin/feeds/schedules/1"),
 ];
 
 /// Routes any signed-in account may call, with a body (or none): 401 without a valid token.
@@ -54,6 +63,12 @@ const QUERY_ROUTES: &[&str] = &[
     "/api/admin/outbox",
     "/api/admin/monitoring",
     "/api/admin/monitoring/logs",
+    "/api/admin/partners",
+    "/api/admin/partners/1",
+    "/api/admin/feeds/jobs",
+    "/api/admin/feeds/jobs/1",
+    "/api/admin/feeds/jobs/1/errors",
+    "/api/admin/feeds/schedules",
 ];
 
 /// Routes any signed-in account may read, with a query (or nothing at all).

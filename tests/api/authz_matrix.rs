@@ -79,6 +79,27 @@ const MATRIX: &[(&str, &str, [u16; 6])] = &[
     // watching the shop live is the admin's
     ("GET",   "/api/admin/monitoring",                    [401, 403, 403, 403, 403, 200]),
     ("GET",   "/api/admin/monitoring/logs",               [401, 403, 403, 403, 403, 200]),
+    // partners and feeds are the admin's; the partner's own routes take X-API-Key, never a
+    // bearer token (the seed's demo partner is 1, its first feed job 1, its schedule 1)
+    ("GET",   "/api/admin/partners",                      [401, 403, 403, 403, 403, 200]),
+    ("POST",  "/api/admin/partners",                      [401, 403, 403, 403, 403, 201]),
+    ("GET",   "/api/admin/partners/{id}",                 [401, 403, 403, 403, 403, 200]),
+    ("PATCH", "/api/admin/partners/{id}",                 [401, 403, 403, 403, 403, 200]),
+    ("POST",  "/api/admin/partners/{id}/keys",            [401, 403, 403, 403, 403, 201]),
+    ("POST",  "/api/admin/partners/{id}/keys/{key}/revoke", [401, 403, 403, 403, 403, 200]),
+    ("POST",  "/api/admin/partners/{id}/feeds",           [401, 403, 403, 403, 403, 200]),
+    ("GET",   "/api/admin/feeds/jobs",                    [401, 403, 403, 403, 403, 200]),
+    ("GET",   "/api/admin/feeds/jobs/{id}",               [401, 403, 403, 403, 403, 200]),
+    ("GET",   "/api/admin/feeds/jobs/{id}/errors",        [401, 403, 403, 403, 403, 200]),
+    ("POST",  "/api/admin/feeds/jobs/{id}/requeue",       [401, 403, 403, 403, 403, 409]),
+    ("GET",   "/api/admin/feeds/schedules",               [401, 403, 403, 403, 403, 200]),
+    ("POST",  "/api/admin/feeds/schedules",               [401, 403, 403, 403, 403, 201]),
+    ("PATCH", "/api/admin/feeds/schedules/{id}",          [401, 403, 403, 403, 403, 200]),
+    ("DELETE", "/api/admin/feeds/schedules/{id}",         [401, 403, 403, 403, 403, 204]),
+    ("POST",  "/api/partner/feeds",                       [401, 401, 401, 401, 401, 401]),
+    ("GET",   "/api/partner/feeds/jobs/{id}",             [401, 401, 401, 401, 401, 401]),
+    ("GET",   "/api/partner/feeds/jobs/{id}/errors",      [401, 401, 401, 401, 401, 401]),
+    ("GET",   "/api/feeds/help",                          [200, 200, 200, 200, 200, 200]),
     ("GET",   "/api/staff/returns/figures",               [401, 403, 200, 200, 200, 200]),
     ("GET",   "/api/flash/reservations",                  [401, 200, 200, 200, 200, 200]),
     ("GET",   "/api/flash/reservations/{id}",             [401, 200, 200, 200, 200, 200]),
@@ -378,6 +399,36 @@ async fn request(
         }
         ("POST", "/api/admin/products/{id}/stock") => Some(json!({"delta": 1, "reason": "matrix"})),
         ("POST", "/api/admin/sales") => Some(sale_body(app, n, false).await.0),
+        ("POST", "/api/admin/partners") => {
+            Some(json!({"name": format!("Matrix partner {n}"), "contact_email": "matrix@supplier.test"}))
+        }
+        ("PATCH", "/api/admin/partners/{id}") => {
+            Some(json!({"contact_email": "feeds@demo-supplier.example"}))
+        }
+        ("POST", "/api/admin/partners/{id}/keys/{key}/revoke") => {
+            let admin = app.token_for("admin").await;
+            let partner: Value = app.get_json("/api/admin/partners/1", Some(&admin)).await;
+            let key = partner["keys"][0]["id"].as_i64().unwrap();
+            let path = template.replace("{id}", "1").replace("{key}", &key.to_string());
+            let rb = app.client.post(app.url(&path));
+            return match token {
+                Some(t) => rb.bearer_auth(t),
+                None => rb,
+            };
+        }
+        ("POST", "/api/admin/partners/{id}/feeds") => {
+            let rb = app.client.post(app.url(&path)).header("content-type", "text/csv");
+            let rb = rb.body(format!("sku,name,price\nMATRIX-FEED-{n},Matrix feed {n},1.00\n"));
+            return match token {
+                Some(t) => rb.bearer_auth(t),
+                None => rb,
+            };
+        }
+        ("POST", "/api/admin/feeds/schedules") => Some(json!({
+            "partner_id": 1, "url": "https://demo-supplier.example/matrix.csv", "interval_secs": 3600, "enabled": false
+        })),
+        ("PATCH", "/api/admin/feeds/schedules/{id}") => Some(json!({"enabled": false})),
+        ("POST", "/api/admin/feeds/jobs/{id}/requeue") => None,
         ("PUT", _) => {
             let target = app.register(&format!("target-{n}@retail.test")).await;
             let p = template.replace("{id}", &target.user.id.to_string());

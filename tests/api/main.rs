@@ -10,6 +10,7 @@ mod catalog;
 mod checkout;
 mod concurrency;
 mod errors;
+mod feeds;
 mod flash;
 mod hardening;
 mod hashing;

@@ -17,6 +17,8 @@ mod notifications;
 pub use notifications::*;
 mod monitoring;
 pub use monitoring::*;
+mod feeds;
+pub use feeds::*;
 
 pub use retail_domain::account::Role;
 pub use retail_domain::{Currency, ProductId, UserId};

@@ -156,7 +156,8 @@ impl Role {
             (Role::Admin, _) => true,
             (
                 _,
-                ManageCatalog | ManageUsers | ViewAudit | ManageSales | ManageNotifications | ViewOperations,
+                ManageCatalog | ManageUsers | ViewAudit | ManageSales | ManageNotifications | ViewOperations
+                | ManagePartners,
             ) => false,
             (_, ViewStockLedger) => self.is_staff(),
             (_, ManageOrders) => matches!(self, Role::Support | Role::Warehouse),
@@ -201,11 +202,13 @@ pub enum Permission {
     ManageNotifications,
     /// Watch the shop live: the monitoring snapshot, SLOs and the recent log events.
     ViewOperations,
+    /// Onboard partners, manage their keys, feeds, jobs and schedules.
+    ManagePartners,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 13] = [
         Permission::ManageCatalog,
         Permission::ManageUsers,
         Permission::ViewAudit,
@@ -218,6 +221,7 @@ impl Permission {
         Permission::HandleReturns,
         Permission::ManageNotifications,
         Permission::ViewOperations,
+        Permission::ManagePartners,
     ];
 }
 
@@ -333,6 +337,7 @@ mod tests {
             (Role::Admin, HandleReturns),
             (Role::Admin, ManageNotifications),
             (Role::Admin, ViewOperations),
+            (Role::Admin, ManagePartners),
             (Role::Support, HandleReturns),
             (Role::Warehouse, HandleReturns),
             (Role::Finance, HandleReturns),

@@ -49,6 +49,44 @@ pub struct Settings {
     pub notifications: NotificationSettings,
     /// Monitoring: the SLO targets, the readiness probe, when the worker counts as silent.
     pub monitoring: MonitoringSettings,
+    /// Partner feeds: key rotation, when uploads are queued, job leases and retries.
+    pub partners: PartnerSettings,
+}
+
+/// Partner feed settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct PartnerSettings {
+    /// How long the keys in use keep working after a rotation, in seconds (default 24 h).
+    pub key_grace_secs: i64,
+    /// Uploads larger than this many bytes are queued (202) instead of applied while the
+    /// client waits.
+    pub async_above_bytes: usize,
+    /// How long a worker holds a feed job before another may take it over, in seconds.
+    pub lease_secs: i64,
+    /// Attempts of a job that fails for a passing reason (a busy database) before it fails.
+    pub max_attempts: i64,
+    /// Rows applied per transaction in lenient mode (strict mode applies all in one).
+    pub batch_rows: usize,
+    /// How long a scheduled pull may take, in seconds.
+    pub fetch_timeout_secs: u64,
+    /// How often the server itself runs queued feed jobs and due schedules, in seconds (0:
+    /// only `retail worker` does).
+    pub work_every_secs: u64,
+}
+
+impl Default for PartnerSettings {
+    fn default() -> Self {
+        Self {
+            key_grace_secs: 24 * 3600,
+            async_above_bytes: 5 * 1024 * 1024,
+            lease_secs: 300,
+            max_attempts: 5,
+            batch_rows: 5000,
+            fetch_timeout_secs: 30,
+            work_every_secs: 2,
+        }
+    }
 }
 
 /// Monitoring settings: what the dashboard and `/metrics` hold the shop to.
@@ -112,6 +150,7 @@ impl Default for Settings {
             returns: ReturnSettings::default(),
             notifications: NotificationSettings::default(),
             monitoring: MonitoringSettings::default(),
+            partners: PartnerSettings::default(),
         }
     }
 }

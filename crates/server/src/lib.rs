@@ -10,6 +10,7 @@ pub mod monitor;
 pub mod openapi;
 pub mod payments;
 pub mod seed;
+pub mod seed_feeds;
 pub mod seed_orders;
 pub mod seed_returns;
 pub mod seed_sales;

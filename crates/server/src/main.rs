@@ -75,6 +75,29 @@ enum Command {
         #[command(subcommand)]
         action: UserAction,
     },
+    /// Partner feeds.
+    Feed {
+        #[command(subcommand)]
+        action: FeedAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum FeedAction {
+    /// Apply a CSV or JSON feed file for a partner now, with a progress bar and a summary.
+    Import {
+        /// The file (.csv, .tsv, .txt or .json).
+        file: PathBuf,
+        /// The partner's ID.
+        #[arg(long)]
+        partner: i64,
+        /// All rows or none (default: the partner's mode).
+        #[arg(long, conflicts_with = "dry_run")]
+        strict: bool,
+        /// Only check: counts and row errors, nothing written.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -111,6 +134,82 @@ fn parse_role(s: &str) -> Result<Role, String> {
         let all: Vec<_> = Role::ALL.iter().map(|r| r.as_str()).collect();
         format!("unknown role {s:?}; one of {}", all.join(", "))
     })
+}
+
+async fn feed_import(
+    settings: &Settings,
+    file: &std::path::Path,
+    partner: i64,
+    strict: bool,
+    dry_run: bool,
+) -> Result<(), String> {
+    use retail_api_types::FeedMode;
+    let db = open_database(settings).map_err(|e| e.to_string())?;
+    let body = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let mode = if dry_run {
+        Some(FeedMode::ValidateOnly)
+    } else if strict {
+        Some(FeedMode::Strict)
+    } else {
+        None
+    };
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} rows applied ({per_sec})",
+        )
+        .map_err(|e| e.to_string())?,
+    );
+    bar.set_message("checking");
+    let progress = |done: u64, total: u64| {
+        bar.set_length(total);
+        bar.set_position(done);
+    };
+    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let started = std::time::Instant::now();
+    let result = retail_server::service::feeds::import(
+        &db,
+        &settings.partners,
+        partner,
+        &name,
+        body,
+        mode,
+        Some(&progress),
+    )
+    .await;
+    bar.finish_and_clear();
+    let (job, duplicate) = result.map_err(|e| e.to_string())?;
+    if duplicate {
+        println!("this file was applied before, by job {} ({}): nothing done", job.id, job.state);
+    }
+    println!(
+        "feed job {} for partner {partner}: {} ({} mode, {:.2} s)",
+        job.id,
+        job.state,
+        job.mode,
+        started.elapsed().as_secs_f64()
+    );
+    println!("{:<12} {:>10}", "rows", job.rows_total);
+    for (what, n) in [
+        ("created", job.rows_created),
+        ("updated", job.rows_updated),
+        ("unchanged", job.rows_unchanged),
+        ("rejected", job.rows_rejected),
+    ] {
+        println!("{what:<12} {n:>10}");
+    }
+    println!("{:<12} {:>10}", "applied", if job.applied { "yes" } else { "no" });
+    if let Some(e) = &job.last_error {
+        println!("error: {e}");
+    }
+    let errors = retail_server::service::feeds::errors_of(&db, job.id).await.map_err(|e| e.to_string())?;
+    for e in errors.iter().take(20) {
+        println!("  row {:>6}  {:<12} {}", e.row, e.field, e.reason);
+    }
+    if job.rows_rejected > 20 {
+        println!("  ... and {} more: GET /api/admin/feeds/jobs/{}/errors", job.rows_rejected - 20, job.id);
+    }
+    if job.state == "failed" { Err(format!("feed job {} failed", job.id)) } else { Ok(()) }
 }
 
 fn read_password_line() -> Result<String, String> {
@@ -221,6 +320,13 @@ async fn run(command: Command, settings: Settings) -> Result<(), String> {
                 let (alerts, d) = worker::notify_pass(&db, &mailing, chrono::Utc::now(), None)
                     .await
                     .map_err(|e| format!("{e:?}"))?;
+                let (pulled, (ok, failed, retried)) =
+                    worker::feeds_pass(&db, &settings.partners, &mailing.owner, None)
+                        .await
+                        .map_err(|e| format!("{e:?}"))?;
+                println!(
+                    "schedules run: {pulled}, feed jobs succeeded: {ok}, failed: {failed}, to retry: {retried}"
+                );
                 worker::beat(&db, &mailing.owner, &r).await;
                 println!(
                     "sla alerts: {alerts}, mail sent: {}, mail to retry: {}, mail given up: {}",
@@ -228,7 +334,15 @@ async fn run(command: Command, settings: Settings) -> Result<(), String> {
                 );
             } else {
                 let jobs = worker::Housekeeping::from_settings(&settings);
-                worker::run(db, gateway, jobs, mailing, std::time::Duration::from_secs(every.max(1))).await;
+                let feeds = settings.partners.clone();
+                worker::run(
+                    db,
+                    gateway,
+                    jobs,
+                    (mailing, feeds),
+                    std::time::Duration::from_secs(every.max(1)),
+                )
+                .await;
             }
             Ok(())
         }
@@ -249,6 +363,12 @@ async fn run(command: Command, settings: Settings) -> Result<(), String> {
                 r.returns_created,
                 seed::product_count()
             );
+            if let Some(key) = &r.partner_key {
+                println!(
+                    "demo partner {:?} onboarded; its API key (shown this once): {key}",
+                    retail_server::seed_feeds::DEMO_PARTNER
+                );
+            }
             println!("demo accounts (change or remove them before going live):");
             for a in seed::DEMO_ACCOUNTS {
                 println!("  {:<10} {:<24} {}", a.role.as_str(), a.email, a.password);
@@ -257,6 +377,9 @@ async fn run(command: Command, settings: Settings) -> Result<(), String> {
         }
         Command::User { action } => user_command(action, &settings).await,
         Command::Openapi => Ok(()),
+        Command::Feed { action: FeedAction::Import { file, partner, strict, dry_run } } => {
+            feed_import(&settings, &file, partner, strict, dry_run).await
+        }
         Command::Backup { file } => {
             let source = settings.database_path();
             if !source.exists() {

@@ -128,7 +128,7 @@ const CATALOG: &[CatalogSection] = &[
 ];
 
 /// What a seed run did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct SeedReport {
     /// Accounts created now.
     pub accounts_created: usize,
@@ -140,6 +140,8 @@ pub struct SeedReport {
     pub sales_created: usize,
     /// Demo returns created now.
     pub returns_created: usize,
+    /// The demo partner's API key, when the partner was created now (shown once).
+    pub partner_key: Option<String>,
 }
 
 /// Creates whatever demo data is missing.
@@ -265,6 +267,7 @@ pub async fn run(db: &Db) -> Result<SeedReport, ServiceError> {
     report.orders_created = crate::seed_orders::run(db).await?;
     report.sales_created = crate::seed_sales::run(db).await?;
     report.returns_created = crate::seed_returns::run(db).await?;
+    report.partner_key = crate::seed_feeds::run(db, &crate::config::PartnerSettings::default()).await?;
     Ok(report)
 }
 

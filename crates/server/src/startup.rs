@@ -132,6 +132,31 @@ pub async fn reconcile_now(state: &crate::state::AppState) -> Result<usize, crat
     Ok(findings)
 }
 
+/// Runs queued feed jobs and due schedules every `every_secs` in the server too, under
+/// leases like `retail worker`'s (so a shop without a worker still applies queued feeds).
+fn spawn_feed_worker(state: web::Data<AppState>, every_secs: u64) {
+    let owner = crate::service::notify::sender_name("server");
+    spawn_every(every_secs, move || {
+        let (state, owner) = (state.clone(), owner.clone());
+        async move {
+            let cfg = &state.settings.partners;
+            match crate::worker::feeds_pass(&state.db, cfg, &owner, Some(&state.metrics.business)).await {
+                Ok((0, (0, 0, 0))) => {}
+                Ok((pulled, (ok, failed, retried))) => {
+                    tracing::info!(
+                        schedules_run = pulled,
+                        feed_jobs_succeeded = ok,
+                        feed_jobs_failed = failed,
+                        feed_jobs_retried = retried,
+                        "feed pass"
+                    );
+                }
+                Err(e) => tracing::warn!(error = %e, "feed pass failed; the next one retries"),
+            }
+        }
+    });
+}
+
 /// Probes the server's own readiness (database reachable, migrations applied) every
 /// `every_secs`, for the availability objective.
 fn spawn_readiness_probe(state: web::Data<AppState>, every_secs: u64) {
@@ -222,12 +247,14 @@ impl Application {
             )),
             returns: Arc::new(settings.returns.policy().map_err(StartupError::Config)?),
             monitor: Arc::new(crate::monitor::Monitor::new()),
+            partner_limits: crate::service::partners::PartnerLimits::default(),
             settings: settings.clone(),
         }
         .into_data();
         spawn_flash_sweep(state.db.clone(), settings.flash.sweep_every_secs);
         spawn_reconciler(state.clone(), settings.db.reconcile_every_secs);
         spawn_readiness_probe(state.clone(), settings.monitoring.probe_every_secs);
+        spawn_feed_worker(state.clone(), settings.partners.work_every_secs);
         let mut mailing = crate::worker::Mailing::from_settings(&settings).map_err(StartupError::Config)?;
         mailing.owner = crate::service::notify::sender_name("server");
         crate::service::notify::spawn_sender(

@@ -38,6 +38,8 @@ pub struct AppState {
     pub returns: Arc<crate::config::ReturnPolicy>,
     /// Traffic, probes and recent logs for the monitoring API.
     pub monitor: Arc<crate::monitor::Monitor>,
+    /// Per-partner feed request limits.
+    pub partner_limits: crate::service::partners::PartnerLimits,
 }
 
 /// What this process remembers about flash sales, so that a stampede on a sold-out item is

@@ -352,8 +352,27 @@ pub async fn notify_pass(
     Ok((alerts, sent))
 }
 
+/// One feed pass: due schedules pulled (their new files queued), then queued feed jobs run
+/// (up to 20). Returns (schedules run, jobs succeeded, failed, retried).
+pub async fn feeds_pass(
+    db: &Db,
+    cfg: &crate::config::PartnerSettings,
+    owner: &str,
+    metrics: Option<&crate::http::metrics::BusinessMetrics>,
+) -> Result<(usize, (usize, usize, usize)), ServiceError> {
+    let pulled = crate::service::feeds::schedules::run_due(db, cfg, 20).await?;
+    let jobs = crate::service::feeds::work(db, cfg, owner, 20, metrics).await?;
+    Ok((pulled, jobs))
+}
+
 /// Runs passes every `every` until SIGTERM or SIGINT; a pass under way finishes first.
-pub async fn run(db: Db, gateway: Payments, jobs: Housekeeping, mailing: Mailing, every: Duration) {
+pub async fn run(
+    db: Db,
+    gateway: Payments,
+    jobs: Housekeeping,
+    (mailing, feeds): (Mailing, crate::config::PartnerSettings),
+    every: Duration,
+) {
     let owner = mailing.owner.clone();
     let mut tick = tokio::time::interval(every);
     let stop = shutdown_signal();
@@ -366,6 +385,10 @@ pub async fn run(db: Db, gateway: Payments, jobs: Housekeeping, mailing: Mailing
                     match notify_pass(&db, &mailing, Utc::now(), None).await {
                         Ok((alerts, d)) => tracing::info!(sla_alerts = alerts, mail_sent = d.sent, mail_retried = d.retried, mail_failed = d.failed, "notification pass done"),
                         Err(e) => tracing::error!(error = ?e, "notification pass failed"),
+                    }
+                    match feeds_pass(&db, &feeds, &owner, None).await {
+                        Ok((pulled, (ok, failed, retried))) => tracing::info!(schedules_run = pulled, feed_jobs_succeeded = ok, feed_jobs_failed = failed, feed_jobs_retried = retried, "feed pass done"),
+                        Err(e) => tracing::error!(error = ?e, "feed pass failed"),
                     }
                     beat(&db, &owner, &r).await;
                 }

@@ -390,3 +390,94 @@ pub struct NotificationPrefsRow {
     pub refund_failure: bool,
     pub updated_at: DateTime<Utc>,
 }
+
+/// A row of `partners`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = crate::schema::partners, check_for_backend(diesel::sqlite::Sqlite))]
+pub struct PartnerRow {
+    pub id: i64,
+    pub name: String,
+    pub contact_email: String,
+    pub status: String,
+    pub mode: String,
+    pub price_column: String,
+    pub currency: String,
+    pub rate_per_minute: i64,
+    pub max_body_bytes: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A row of `partner_keys`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = crate::schema::partner_keys, check_for_backend(diesel::sqlite::Sqlite))]
+pub struct PartnerKeyRow {
+    pub id: i64,
+    pub partner_id: i64,
+    pub prefix: String,
+    pub key_hash: String,
+    pub created_at: DateTime<Utc>,
+    pub retires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A row of `feed_jobs`, without the file.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = crate::schema::feed_jobs, check_for_backend(diesel::sqlite::Sqlite))]
+pub struct FeedJobRow {
+    pub id: i64,
+    pub partner_id: i64,
+    pub source: String,
+    pub schedule_id: Option<i64>,
+    pub format: String,
+    pub mode: String,
+    pub state: String,
+    pub content_hash: String,
+    pub bytes: i64,
+    pub rows_total: i64,
+    pub rows_created: i64,
+    pub rows_updated: i64,
+    pub rows_unchanged: i64,
+    pub rows_rejected: i64,
+    pub applied: bool,
+    pub attempts: i64,
+    pub lease_owner: Option<String>,
+    pub lease_until: Option<DateTime<Utc>>,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub actor_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// A row of `feed_schedules`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = crate::schema::feed_schedules, check_for_backend(diesel::sqlite::Sqlite))]
+pub struct FeedScheduleRow {
+    pub id: i64,
+    pub partner_id: i64,
+    pub url: String,
+    pub interval_secs: i64,
+    pub enabled: bool,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub next_run_at: DateTime<Utc>,
+    pub last_run_at: Option<DateTime<Utc>>,
+    pub last_outcome: Option<String>,
+    pub lease_until: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A row of `feed_schedule_runs`.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = crate::schema::feed_schedule_runs, check_for_backend(diesel::sqlite::Sqlite))]
+pub struct ScheduleRunRow {
+    pub id: i64,
+    pub schedule_id: i64,
+    pub outcome: String,
+    pub http_status: Option<i64>,
+    pub job_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}

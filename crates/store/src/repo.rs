@@ -6,10 +6,12 @@
 pub mod audit;
 pub mod carts;
 pub mod credit;
+pub mod feeds;
 pub mod idempotency;
 pub mod notifications;
 pub mod ops;
 pub mod orders;
+pub mod partners;
 pub mod payments;
 pub mod products;
 pub mod returns;

@@ -40,6 +40,7 @@ diesel::table! {
         created_at -> TimestamptzSqlite,
         updated_at -> TimestamptzSqlite,
         returnable -> Bool,
+        partner_id -> Nullable<BigInt>,
     }
 }
 
@@ -365,6 +366,103 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    partners (id) {
+        id -> BigInt,
+        name -> Text,
+        contact_email -> Text,
+        status -> Text,
+        mode -> Text,
+        price_column -> Text,
+        currency -> Text,
+        rate_per_minute -> BigInt,
+        max_body_bytes -> BigInt,
+        created_at -> TimestamptzSqlite,
+        updated_at -> TimestamptzSqlite,
+    }
+}
+
+diesel::table! {
+    partner_keys (id) {
+        id -> BigInt,
+        partner_id -> BigInt,
+        prefix -> Text,
+        key_hash -> Text,
+        created_at -> TimestamptzSqlite,
+        retires_at -> Nullable<TimestamptzSqlite>,
+        revoked_at -> Nullable<TimestamptzSqlite>,
+    }
+}
+
+diesel::table! {
+    feed_jobs (id) {
+        id -> BigInt,
+        partner_id -> BigInt,
+        source -> Text,
+        schedule_id -> Nullable<BigInt>,
+        format -> Text,
+        mode -> Text,
+        state -> Text,
+        content_hash -> Text,
+        bytes -> BigInt,
+        body -> Nullable<Binary>,
+        rows_total -> BigInt,
+        rows_created -> BigInt,
+        rows_updated -> BigInt,
+        rows_unchanged -> BigInt,
+        rows_rejected -> BigInt,
+        applied -> Bool,
+        attempts -> BigInt,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<TimestamptzSqlite>,
+        next_attempt_at -> TimestamptzSqlite,
+        last_error -> Nullable<Text>,
+        actor_id -> Nullable<BigInt>,
+        created_at -> TimestamptzSqlite,
+        started_at -> Nullable<TimestamptzSqlite>,
+        finished_at -> Nullable<TimestamptzSqlite>,
+    }
+}
+
+diesel::table! {
+    feed_row_errors (id) {
+        id -> BigInt,
+        job_id -> BigInt,
+        row_num -> BigInt,
+        field -> Text,
+        reason -> Text,
+    }
+}
+
+diesel::table! {
+    feed_schedules (id) {
+        id -> BigInt,
+        partner_id -> BigInt,
+        url -> Text,
+        interval_secs -> BigInt,
+        enabled -> Bool,
+        etag -> Nullable<Text>,
+        last_modified -> Nullable<Text>,
+        next_run_at -> TimestamptzSqlite,
+        last_run_at -> Nullable<TimestamptzSqlite>,
+        last_outcome -> Nullable<Text>,
+        lease_until -> Nullable<TimestamptzSqlite>,
+        created_at -> TimestamptzSqlite,
+        updated_at -> TimestamptzSqlite,
+    }
+}
+
+diesel::table! {
+    feed_schedule_runs (id) {
+        id -> BigInt,
+        schedule_id -> BigInt,
+        outcome -> Text,
+        http_status -> Nullable<BigInt>,
+        job_id -> Nullable<BigInt>,
+        created_at -> TimestamptzSqlite,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(retired_refresh_tokens -> sessions (session_id));
 diesel::joinable!(stock_movements -> products (product_id));
@@ -381,6 +479,12 @@ diesel::joinable!(rma_lines -> rmas (rma_id));
 diesel::joinable!(rma_events -> rmas (rma_id));
 diesel::joinable!(rma_photos -> rmas (rma_id));
 diesel::joinable!(rma_effects -> rmas (rma_id));
+diesel::joinable!(partner_keys -> partners (partner_id));
+diesel::joinable!(products -> partners (partner_id));
+diesel::joinable!(feed_jobs -> partners (partner_id));
+diesel::joinable!(feed_row_errors -> feed_jobs (job_id));
+diesel::joinable!(feed_schedules -> partners (partner_id));
+diesel::joinable!(feed_schedule_runs -> feed_schedules (schedule_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     sessions,
@@ -406,5 +510,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     notifications,
     notification_prefs,
-    worker_heartbeats
+    worker_heartbeats,
+    partners,
+    partner_keys,
+    feed_jobs,
+    feed_row_errors,
+    feed_schedules,
+    feed_schedule_runs
 );

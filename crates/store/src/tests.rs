@@ -72,6 +72,22 @@ async fn schema_matches_migrations() {
                 schema::worker_heartbeats::last_report,
             ))
             .load::<(String, chrono::DateTime<chrono::Utc>, i64, String)>(c)?;
+        schema::partners::table.select(crate::models::PartnerRow::as_select()).load(c)?;
+        schema::partner_keys::table.select(crate::models::PartnerKeyRow::as_select()).load(c)?;
+        schema::feed_jobs::table.select(crate::models::FeedJobRow::as_select()).load(c)?;
+        schema::feed_jobs::table.select(schema::feed_jobs::body).load::<Option<Vec<u8>>>(c)?;
+        schema::feed_row_errors::table
+            .select((
+                schema::feed_row_errors::id,
+                schema::feed_row_errors::job_id,
+                schema::feed_row_errors::row_num,
+                schema::feed_row_errors::field,
+                schema::feed_row_errors::reason,
+            ))
+            .load::<(i64, i64, i64, String, String)>(c)?;
+        schema::feed_schedules::table.select(crate::models::FeedScheduleRow::as_select()).load(c)?;
+        schema::feed_schedule_runs::table.select(crate::models::ScheduleRunRow::as_select()).load(c)?;
+        schema::products::table.select(schema::products::partner_id).load::<Option<i64>>(c)?;
         products::catalog_version(c)?;
         Ok::<_, StoreError>(())
     })

@@ -155,6 +155,8 @@ pub struct ScrapeInputs<'a> {
     pub outbox: Option<&'a [(String, i64)]>,
     /// Flash-sale reservations held.
     pub open_reservations: Option<i64>,
+    /// Feed jobs queued or running.
+    pub feed_backlog: Option<i64>,
     /// Seconds since a worker last finished a pass (`Some(None)`: never).
     pub heartbeat_age_secs: Option<Option<i64>>,
     /// The service-level objectives.
@@ -169,6 +171,7 @@ impl ScrapeInputs<'_> {
             returns: None,
             outbox: None,
             open_reservations: None,
+            feed_backlog: None,
             heartbeat_age_secs: None,
             slos: &[],
         }
@@ -456,6 +459,9 @@ impl Metrics {
         self.pool.with_label_values(&["in_use"]).set(i64::from(pool.open.saturating_sub(pool.idle)));
         if let Some(n) = inputs.open_reservations {
             self.open_reservations.set(n);
+        }
+        if let Some(n) = inputs.feed_backlog {
+            self.job_backlog.with_label_values(&["feeds"]).set(n);
         }
         if let Some(age) = inputs.heartbeat_age_secs {
             self.worker_age.set(age.map_or(f64::INFINITY, |a| a as f64));

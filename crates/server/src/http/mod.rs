@@ -13,6 +13,7 @@ pub mod methods;
 pub mod metrics;
 pub mod notifications;
 pub mod ops;
+pub mod partners;
 pub mod request_id;
 pub mod returns;
 pub mod shop;
@@ -240,6 +241,15 @@ pub fn api_routes(l: &Limiters) -> impl FnOnce(&mut ServiceConfig) + use<> {
                         .service(accounts::logout)
                         .service(accounts::me),
                 )
+                .service(partners::help)
+                .service(
+                    // partners authenticate with X-API-Key, checked before the body is read
+                    scope::scope("/partner")
+                        .wrap(from_fn(partners::partner_gate))
+                        .service(partners::partner_upload)
+                        .service(partners::partner_job)
+                        .service(partners::partner_job_errors),
+                )
                 .service(catalog::list_products)
                 .service(catalog::get_product)
                 .service(catalog::list_categories)
@@ -328,7 +338,22 @@ pub fn api_routes(l: &Limiters) -> impl FnOnce(&mut ServiceConfig) + use<> {
                         .service(notifications::outbox)
                         .service(notifications::requeue)
                         .service(ops::monitoring_snapshot)
-                        .service(ops::monitoring_logs),
+                        .service(ops::monitoring_logs)
+                        .service(partners::list_partners)
+                        .service(partners::create_partner)
+                        .service(partners::get_partner)
+                        .service(partners::update_partner)
+                        .service(partners::rotate_key)
+                        .service(partners::revoke_key)
+                        .service(partners::admin_upload)
+                        .service(partners::list_jobs)
+                        .service(partners::get_job)
+                        .service(partners::job_errors)
+                        .service(partners::requeue_job)
+                        .service(partners::list_schedules)
+                        .service(partners::create_schedule)
+                        .service(partners::update_schedule)
+                        .service(partners::delete_schedule),
                 )
                 .default_service(web::to(api_not_found)),
         );
@@ -369,6 +394,21 @@ const PROTECTED: &[(&str, &str, Guard)] = &[
     ("POST", "/api/admin/outbox/{id}/requeue", Guard::Needs(Permission::ManageNotifications)),
     ("GET", "/api/admin/monitoring", Guard::Needs(Permission::ViewOperations)),
     ("GET", "/api/admin/monitoring/logs", Guard::Needs(Permission::ViewOperations)),
+    ("GET", "/api/admin/partners", Guard::Needs(Permission::ManagePartners)),
+    ("POST", "/api/admin/partners", Guard::Needs(Permission::ManagePartners)),
+    ("GET", "/api/admin/partners/{id}", Guard::Needs(Permission::ManagePartners)),
+    ("PATCH", "/api/admin/partners/{id}", Guard::Needs(Permission::ManagePartners)),
+    ("POST", "/api/admin/partners/{id}/keys", Guard::Needs(Permission::ManagePartners)),
+    ("POST", "/api/admin/partners/{id}/keys/{key}/revoke", Guard::Needs(Permission::ManagePartners)),
+    ("POST", "/api/admin/partners/{id}/feeds", Guard::Needs(Permission::ManagePartners)),
+    ("GET", "/api/admin/feeds/jobs", Guard::Needs(Permission::ManagePartners)),
+    ("GET", "/api/admin/feeds/jobs/{id}", Guard::Needs(Permission::ManagePartners)),
+    ("GET", "/api/admin/feeds/jobs/{id}/errors", Guard::Needs(Permission::ManagePartners)),
+    ("POST", "/api/admin/feeds/jobs/{id}/requeue", Guard::Needs(Permission::ManagePartners)),
+    ("GET", "/api/admin/feeds/schedules", Guard::Needs(Permission::ManagePartners)),
+    ("POST", "/api/admin/feeds/schedules", Guard::Needs(Permission::ManagePartners)),
+    ("PATCH", "/api/admin/feeds/schedules/{id}", Guard::Needs(Permission::ManagePartners)),
+    ("DELETE", "/api/admin/feeds/schedules/{id}", Guard::Needs(Permission::ManagePartners)),
     ("POST", "/api/returns/preview", Guard::SignedIn),
     ("POST", "/api/returns", Guard::SignedIn),
     ("GET", "/api/returns", Guard::SignedIn),

@@ -60,6 +60,7 @@ pub async fn metrics(state: State) -> Result<HttpResponse, ApiError> {
         returns: figures.map(|f| &f.returns),
         outbox: figures.map(|f| f.outbox.as_slice()),
         open_reservations: figures.map(|f| f.open_reservations),
+        feed_backlog: figures.map(|f| f.feed_backlog),
         heartbeat_age_secs: figures.map(|f| f.last_beat.map(|t| (now - t).num_seconds().max(0))),
         slos: &scraped.slos,
     };

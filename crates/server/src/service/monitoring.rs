@@ -89,6 +89,8 @@ pub struct DbFigures {
     pub open_reservations: i64,
     /// The latest worker heartbeat.
     pub last_beat: Option<DateTime<Utc>>,
+    /// Feed jobs queued or running.
+    pub feed_backlog: i64,
 }
 
 /// Reads [`DbFigures`].
@@ -98,13 +100,14 @@ pub fn db_figures_on(c: &mut Conn, policy: &crate::config::ReturnPolicy) -> Resu
         outbox: notifications::counts(c)?,
         open_reservations: ops::open_reservations(c)?,
         last_beat: ops::last_beat(c)?,
+        feed_backlog: retail_store::repo::feeds::backlog(c)?,
     })
 }
 
 /// The worker's health from its last heartbeat and the outbox counts.
 fn worker_health(
     last_beat: Option<DateTime<Utc>>,
-    outbox: &[(String, i64)],
+    (outbox, feeds): (&[(String, i64)], i64),
     silent_after: i64,
     now: DateTime<Utc>,
 ) -> WorkerHealth {
@@ -114,7 +117,10 @@ fn worker_health(
         last_heartbeat: last_beat,
         heartbeat_age_secs: age,
         healthy: age.is_some_and(|a| a <= silent_after),
-        backlog: vec![QueueBacklog { queue: "mail".into(), jobs: n("pending") + n("sending") }],
+        backlog: vec![
+            QueueBacklog { queue: "mail".into(), jobs: n("pending") + n("sending") },
+            QueueBacklog { queue: "feeds".into(), jobs: feeds },
+        ],
     }
 }
 
@@ -176,7 +182,7 @@ pub async fn snapshot(
         reconciliation,
         worker: worker_health(
             figures.last_beat,
-            &figures.outbox,
+            (&figures.outbox, figures.feed_backlog),
             state.settings.monitoring.worker_silent_after_secs,
             now,
         ),
@@ -284,12 +290,18 @@ mod tests {
     fn a_worker_is_healthy_only_while_its_heartbeat_is_recent() {
         let now = Utc::now();
         let outbox = vec![("pending".to_owned(), 3), ("sending".to_owned(), 1), ("sent".to_owned(), 9)];
-        let w = worker_health(Some(now - chrono::Duration::seconds(30)), &outbox, 180, now);
+        let w = worker_health(Some(now - chrono::Duration::seconds(30)), (&outbox, 2), 180, now);
         assert!(w.healthy);
         assert_eq!(w.heartbeat_age_secs, Some(30));
-        assert_eq!(w.backlog, vec![QueueBacklog { queue: "mail".into(), jobs: 4 }]);
-        assert!(!worker_health(Some(now - chrono::Duration::seconds(181)), &outbox, 180, now).healthy);
-        let never = worker_health(None, &[], 180, now);
+        assert_eq!(
+            w.backlog,
+            vec![
+                QueueBacklog { queue: "mail".into(), jobs: 4 },
+                QueueBacklog { queue: "feeds".into(), jobs: 2 }
+            ]
+        );
+        assert!(!worker_health(Some(now - chrono::Duration::seconds(181)), (&outbox, 0), 180, now).healthy);
+        let never = worker_health(None, (&[], 0), 180, now);
         assert!(!never.healthy && never.heartbeat_age_secs.is_none());
     }
 }
