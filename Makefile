@@ -21,7 +21,7 @@ CONTRACT_VENV   := $(TOOLS)/contract-venv
 RETAIL          := target/release/retail
 
 .PHONY: help deps deps-toolchain deps-tools deps-build deps-browser deps-ops deps-bench deps-lint deps-contract spa \
-	precompress build run test contract lint lint-docker fmt openapi bench bench-stampede bench-returns clean-data
+	precompress build run test contract lint lint-docker fmt openapi bench bench-stampede bench-returns bench-feeds clean-data
 
 help:
 	@echo "make run    build everything, migrate, seed demo data, serve on http://127.0.0.1:8080"
@@ -31,6 +31,7 @@ help:
 	@echo "            checkout, mixed, chaos, one flash-sale stampede, returns (RMA) lifecycle"
 	@echo "make bench-stampede  the flash-sale stampede $(BENCH_STAMPEDE_RUNS) times in a row; prints the worst run"
 	@echo "make bench-returns   200 returns through their whole lifecycle at once, then money and stock reconciled"
+	@echo "make bench-feeds     a 100,000-row partner CSV through HTTP (catalog read meanwhile) and the CLI"
 	@echo "make openapi  regenerate openapi/openapi.json"
 
 ## ---- tools (idempotent) -------------------------------------------------------------
@@ -167,6 +168,7 @@ bench: deps-bench
 	tests/bench_chaos.sh
 	@$(MAKE) --no-print-directory bench-stampede BENCH_STAMPEDE_RUNS=1
 	@$(MAKE) --no-print-directory bench-returns
+	tests/bench_feeds.sh
 
 # 2,000 customers on their own connections reserve 100 flash-sale units at the same instant,
 # then the winners pay (tests/bench_stampede.sh; the load generator is tests/stampede). Each run
@@ -184,6 +186,10 @@ bench-returns:
 	cargo build --release -p retail-server
 	cargo build --release -p retail-returns-bench
 	tests/bench_returns.sh
+
+bench-feeds: deps-bench
+	cargo build --release -p retail-server
+	tests/bench_feeds.sh
 
 clean-data:
 	rm -rf data

@@ -486,6 +486,24 @@ async fn a_schedule_pulls_the_feed_url_and_then_hears_not_modified() {
 }
 
 #[tokio::test]
+async fn the_seed_onboards_a_demo_partner_with_feed_runs_and_a_schedule() {
+    let (app, admin) = shop().await;
+    let p: Value = app.get_json("/api/admin/partners/1", Some(&admin)).await;
+    assert_eq!(p["name"], retail_server::seed_feeds::DEMO_PARTNER);
+    assert_eq!(p["products"], retail_server::seed_feeds::DEMO_PRODUCTS);
+    let jobs: Value = app.get_json("/api/admin/feeds/jobs?partner_id=1", Some(&admin)).await;
+    let rejected: Vec<i64> =
+        jobs["items"].as_array().unwrap().iter().map(|j| j["rows_rejected"].as_i64().unwrap()).collect();
+    assert_eq!(rejected, [1, 0], "newest first: the second run had a bad row");
+    let schedules: Value = app.get_json("/api/admin/feeds/schedules", Some(&admin)).await;
+    assert_eq!(schedules["items"][0]["enabled"], false);
+    // seeding again changes nothing
+    app.seed().await;
+    let again: Value = app.get_json("/api/admin/feeds/jobs?partner_id=1", Some(&admin)).await;
+    assert_eq!(again["total"], 2);
+}
+
+#[tokio::test]
 async fn the_help_documents_the_fields_and_the_rate_limit_holds_per_partner() {
     let (app, admin) = shop().await;
     let help: Value = app.get_json("/api/feeds/help", None).await;

@@ -82,7 +82,7 @@ impl Default for PartnerSettings {
             async_above_bytes: 5 * 1024 * 1024,
             lease_secs: 300,
             max_attempts: 5,
-            batch_rows: 5000,
+            batch_rows: 2000,
             fetch_timeout_secs: 30,
             work_every_secs: 2,
         }

@@ -15,6 +15,9 @@ use crate::service::ServiceError;
 /// The demo partner's name.
 pub const DEMO_PARTNER: &str = "Demo Supplier";
 
+/// Products the demo partner's feeds create (the second feed's bad row creates none).
+pub const DEMO_PRODUCTS: usize = 4;
+
 const FIRST_FEED: &str = "sku,name,price,currency,stock,category,description\n\
 DS-TEA-001,Sencha green tea 100 g,4.50,EUR,120,tea,Steamed Japanese green tea.\n\
 DS-TEA-002,\"Assam black tea, strong\",5.00,EUR,80,tea,Malty breakfast tea.\n\

@@ -10,7 +10,8 @@ pub mod format;
 pub mod json;
 pub mod schedules;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::Utc;
 use retail_api_types::{
@@ -257,52 +258,77 @@ async fn first_errors(db: &Db, job: i64) -> Result<Vec<FeedRowError>, ServiceErr
     Ok(rows.into_iter().map(|(_, row, field, reason)| FeedRowError { row, field, reason }).collect())
 }
 
-/// The rows of a file, checked: the valid ones and the errors (in row order), and how many
-/// data rows it had.
-pub struct Checked {
-    /// Valid rows, first occurrence of each SKU.
-    pub rows: Vec<FeedRow>,
-    /// Refused rows.
+/// The first pass over a file: every row checked, no row kept.
+pub struct Scan {
+    /// Refused rows, in row order.
     pub errors: Vec<RowError>,
     /// Data rows read.
     pub total: u64,
 }
 
-/// Reads and checks every row of `body` (no database).
-pub fn check_file(
+/// Reads and checks every row of `body` (no database), keeping only the errors: a later row
+/// with an SKU seen before is refused (the first stands).
+pub fn scan(
     format: &dyn FeedFormat,
     body: &[u8],
     price: PriceColumn,
     currency: Currency,
-) -> Result<Checked, FileError> {
-    let mut rows = Vec::new();
+) -> Result<Scan, FileError> {
     let mut errors = Vec::new();
     let mut total = 0u64;
+    let mut seen: HashMap<String, u64> = HashMap::new();
     format.read(body, price, &mut |r| {
         total += 1;
-        match r {
-            Ok(raw) => match feed::validate_row(&raw, price, currency) {
-                Ok(row) => rows.push(row),
-                Err(e) => errors.extend(e),
-            },
+        match r.map(|raw| feed::validate_row(&raw, price, currency)) {
+            Ok(Ok(row)) => {
+                if let Some(first) = seen.get(row.sku.as_str()) {
+                    errors.push(RowError {
+                        row: row.number,
+                        field: "sku".into(),
+                        reason: format!("duplicate of row {first}"),
+                    });
+                } else {
+                    seen.insert(row.sku.as_str().to_owned(), row.number);
+                }
+            }
+            Ok(Err(e)) => errors.extend(e),
             Err(e) => errors.push(e),
         }
     })?;
-    let dups = feed::duplicate_skus(&rows);
-    if !dups.is_empty() {
-        let later: HashSet<u64> = dups.iter().map(|e| e.row).collect();
-        rows.retain(|r| !later.contains(&r.number));
-        errors.extend(dups);
-    }
     errors.sort_by_key(|e| e.row);
-    Ok(Checked { rows, errors, total })
+    Ok(Scan { errors, total })
 }
 
-/// What a checked file does to the catalog.
-struct Plan {
-    creates: Vec<FeedRow>,
-    updates: Vec<(i64, FeedRow)>,
-    unchanged: u64,
+/// Sends the valid rows of `body` (those not in `bad`) in chunks of `chunk` to `tx`, from a
+/// blocking thread: the file is read a second time rather than all its rows kept.
+fn stream(
+    format: &'static dyn FeedFormat,
+    body: Arc<Vec<u8>>,
+    (price, currency): (PriceColumn, Currency),
+    bad: Arc<HashSet<u64>>,
+    chunk: usize,
+    tx: tokio::sync::mpsc::Sender<Vec<FeedRow>>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::task::spawn_blocking(move || {
+        let mut buf = Vec::with_capacity(chunk);
+        let mut open = true;
+        let _ = format.read(&body, price, &mut |r| {
+            if !open {
+                return;
+            }
+            if let Ok(Ok(row)) = r.map(|raw| feed::validate_row(&raw, price, currency))
+                && !bad.contains(&row.number)
+            {
+                buf.push(row);
+                if buf.len() >= chunk {
+                    open = tx.blocking_send(std::mem::replace(&mut buf, Vec::with_capacity(chunk))).is_ok();
+                }
+            }
+        });
+        if open && !buf.is_empty() {
+            let _ = tx.blocking_send(buf);
+        }
+    })
 }
 
 fn existing(p: &retail_store::models::ProductRow, owner: Option<i64>) -> Option<Existing> {
@@ -317,35 +343,6 @@ fn existing(p: &retail_store::models::ProductRow, owner: Option<i64>) -> Option<
     })
 }
 
-async fn plan(db: &Db, partner: i64, checked: &mut Checked) -> Result<Plan, ServiceError> {
-    let skus: Vec<String> = checked.rows.iter().map(|r| r.sku.as_str().to_owned()).collect();
-    let found = db
-        .read(move |c| {
-            let refs: Vec<&str> = skus.iter().map(String::as_str).collect();
-            Ok::<_, ServiceError>(repo::products_by_sku(c, &refs)?)
-        })
-        .await?;
-    let mut p = Plan { creates: Vec::new(), updates: Vec::new(), unchanged: 0 };
-    for row in std::mem::take(&mut checked.rows) {
-        let current = found.get(row.sku.as_str());
-        let known = current.and_then(|(prod, owner)| existing(prod, *owner));
-        match feed::change_for(partner, &row, known.as_ref()) {
-            Ok(Change::Create) => p.creates.push(row),
-            Ok(Change::Update) => {
-                if let Some((prod, _)) = current {
-                    p.updates.push((prod.id, row));
-                }
-            }
-            Ok(Change::Unchanged) => p.unchanged += 1,
-            Err(e) => {
-                checked.errors.push(RowError { row: row.number, field: "sku".into(), reason: e.to_string() })
-            }
-        }
-    }
-    checked.errors.sort_by_key(|e| e.row);
-    Ok(p)
-}
-
 fn product(r: &FeedRow) -> FeedProduct<'_> {
     FeedProduct {
         sku: r.sku.as_str(),
@@ -358,55 +355,114 @@ fn product(r: &FeedRow) -> FeedProduct<'_> {
     }
 }
 
-/// Applies a plan: strict in one transaction, lenient `batch` rows per transaction.
-async fn apply(
-    db: &Db,
+/// Reports (rows applied, rows to apply).
+pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Sync);
+
+/// What one chunk did (or would do).
+#[derive(Debug, Default)]
+struct Tally {
+    created: i64,
+    updated: i64,
+    unchanged: i64,
+    errors: Vec<RowError>,
+}
+
+/// Compares a chunk with the catalog and, when `write`, applies it (in the caller's
+/// transaction: the comparison and the writes see the same catalog).
+fn chunk_in(
+    c: &mut retail_store::Conn,
     partner: i64,
-    job: i64,
-    plan: Plan,
-    one_transaction: bool,
-    batch: usize,
-    progress: Option<&(dyn Fn(u64, u64) + Sync)>,
-) -> Result<(), ServiceError> {
-    let reason = format!("feed job {job}");
-    let total = u64::try_from(plan.creates.len() + plan.updates.len()).unwrap_or(u64::MAX);
-    let batch = if one_transaction { usize::MAX } else { batch.max(1) };
-    let mut creates = plan.creates.into_iter().peekable();
-    let mut updates = plan.updates.into_iter().peekable();
-    let mut done = 0u64;
-    while creates.peek().is_some() || updates.peek().is_some() {
-        let c_part: Vec<FeedRow> = creates.by_ref().take(batch).collect();
-        let u_part: Vec<(i64, FeedRow)> =
-            updates.by_ref().take(batch.saturating_sub(c_part.len()).max(1)).collect();
-        let n = u64::try_from(c_part.len() + u_part.len()).unwrap_or(0);
-        let reason = reason.clone();
-        db.write(move |c| {
-            let now = Utc::now();
-            let items: Vec<FeedProduct<'_>> = c_part.iter().map(product).collect();
-            repo::create_products(c, partner, &items, &reason, now)?;
-            for (id, row) in &u_part {
-                if !repo::update_product(c, partner, *id, &product(row), &reason, now)? {
+    rows: &[FeedRow],
+    write: Option<&str>,
+) -> Result<Tally, ServiceError> {
+    let skus: Vec<&str> = rows.iter().map(|r| r.sku.as_str()).collect();
+    let found = repo::products_by_sku(c, &skus)?;
+    let mut t = Tally::default();
+    let mut creates = Vec::new();
+    let now = Utc::now();
+    for row in rows {
+        let current = found.get(row.sku.as_str());
+        let known = current.and_then(|(prod, owner)| existing(prod, *owner));
+        match feed::change_for(partner, row, known.as_ref()) {
+            Ok(Change::Create) => {
+                t.created += 1;
+                creates.push(product(row));
+            }
+            Ok(Change::Update) => {
+                t.updated += 1;
+                if let (Some(reason), Some((prod, _))) = (write, current)
+                    && !repo::update_product(c, partner, prod.id, &product(row), reason, now)?
+                {
                     return Err(ServiceError::Conflict {
                         code: "feed_conflict",
-                        detail: format!("row {}: the product changed owner or stock meanwhile", row.number),
+                        detail: format!("row {}: the product's stock could not be set", row.number),
                     });
                 }
             }
-            Ok::<_, ServiceError>(())
-        })
-        .await?;
-        done += n;
-        if let Some(p) = progress {
-            p(done, total);
+            Ok(Change::Unchanged) => t.unchanged += 1,
+            Err(e) => t.errors.push(RowError { row: row.number, field: "sku".into(), reason: e.to_string() }),
         }
     }
-    Ok(())
+    if let Some(reason) = write {
+        repo::create_products(c, partner, &creates, reason, now)?;
+    }
+    Ok(t)
 }
 
-/// Runs job `job` (held by `owner`) on `body`: checks, plans, applies as its mode says,
-/// records the counts, the row errors and an audit row. A file that cannot be read, or a
-/// strict file with bad rows, fails the job; a passing failure (a busy database) is returned
-/// as an error for the caller to retry.
+/// Streams the valid rows through the database in chunks: compared (a dry pass) or applied,
+/// one transaction per chunk.
+#[allow(clippy::too_many_arguments)]
+async fn pass(
+    db: &Db,
+    partner: i64,
+    format: &'static dyn FeedFormat,
+    body: &Arc<Vec<u8>>,
+    contract: (PriceColumn, Currency),
+    bad: &Arc<HashSet<u64>>,
+    (chunk, write): (usize, Option<String>),
+    progress: Option<(Progress<'_>, u64)>,
+) -> Result<Tally, ServiceError> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<FeedRow>>(2);
+    let producer = stream(format, body.clone(), contract, bad.clone(), chunk.max(1), tx);
+    let mut total = Tally::default();
+    let mut done = 0u64;
+    let mut first = true;
+    while let Some(rows) = rx.recv().await {
+        let n = u64::try_from(rows.len()).unwrap_or(0);
+        let reason = write.clone();
+        let widen = std::mem::take(&mut first) && write.is_some();
+        let t = match &reason {
+            Some(_) => {
+                db.write(move |c| {
+                    if widen {
+                        repo::widen_cache(c)?;
+                    }
+                    chunk_in(c, partner, &rows, reason.as_deref())
+                })
+                .await?
+            }
+            None => db.read(move |c| chunk_in(c, partner, &rows, None)).await?,
+        };
+        total.created += t.created;
+        total.updated += t.updated;
+        total.unchanged += t.unchanged;
+        total.errors.extend(t.errors);
+        done += n;
+        if let Some((p, all)) = progress {
+            p(done, all);
+        }
+    }
+    producer.await.map_err(ServiceError::internal)?;
+    Ok(total)
+}
+
+/// Runs job `job` (held by `owner`) on `body`. A first pass checks every row without the
+/// database; a second streams the valid rows in chunks through it, each compared with the
+/// catalog and (lenient) applied in a transaction of its own. Strict mode makes the second
+/// pass dry first and applies only when no row at all was refused. Memory stays bounded by
+/// the file and a few chunks, whatever the row count. Records the counts, the row errors and
+/// an audit row. A file that cannot be read, or a strict file with bad rows, fails the job;
+/// a passing failure (a busy database) is returned as an error for the caller to retry.
 #[allow(clippy::too_many_arguments)]
 pub async fn run(
     db: &Db,
@@ -423,46 +479,86 @@ pub async fn run(
     let mode = domain_mode(
         FeedMode::parse(&job.mode).ok_or_else(|| corrupt(format!("mode of feed job {}", job.id)))?,
     );
-    let price = contract(partner);
-    let currency = Currency::parse("currency", &partner.currency).unwrap_or(Currency::EUR);
-    let checked = tokio::task::spawn_blocking(move || check_file(format, &body, price, currency))
+    let contract =
+        (contract(partner), Currency::parse("currency", &partner.currency).unwrap_or(Currency::EUR));
+    let started = std::time::Instant::now();
+    let body = Arc::new(body);
+    let b = body.clone();
+    let scanned = tokio::task::spawn_blocking(move || scan(format, &b, contract.0, contract.1))
         .await
         .map_err(ServiceError::internal)?;
-    let mut checked = match checked {
-        Ok(c) => c,
+    let mut scanned = match scanned {
+        Ok(s) => s,
         Err(e) => {
             let err = vec![RowError { row: 0, field: "file".into(), reason: e.0.clone() }];
-            return finish(db, partner, job, owner, Counts::default(), false, &err, Some(e.0)).await;
+            return finish(db, (partner, job, owner), Counts::default(), false, &err, Some(e.0)).await;
         }
     };
-    let plan = plan(db, partner.id, &mut checked).await?;
-    let counts = Counts {
-        total: i64::try_from(checked.total).unwrap_or(i64::MAX),
-        created: i64::try_from(plan.creates.len()).unwrap_or(i64::MAX),
-        updated: i64::try_from(plan.updates.len()).unwrap_or(i64::MAX),
-        unchanged: i64::try_from(plan.unchanged).unwrap_or(i64::MAX),
-        rejected: i64::try_from(checked.errors.len()).unwrap_or(i64::MAX),
-    };
-    let writes = mode.writes(checked.errors.len());
-    if writes {
-        apply(db, partner.id, job.id, plan, mode == Mode::Strict, cfg.batch_rows, progress).await?;
+    let checked_ms = started.elapsed().as_millis();
+    let bad: Arc<HashSet<u64>> = Arc::new(scanned.errors.iter().map(|e| e.row).collect());
+    let valid = scanned.total.saturating_sub(u64::try_from(bad.len()).unwrap_or(0));
+    let reason = format!("feed job {}", job.id);
+    let chunk = cfg.batch_rows;
+    let mut tally =
+        if mode == Mode::Strict || mode == Mode::ValidateOnly || !mode.writes(scanned.errors.len()) {
+            pass(db, partner.id, format, &body, contract, &bad, (chunk, None), None).await?
+        } else {
+            pass(
+                db,
+                partner.id,
+                format,
+                &body,
+                contract,
+                &bad,
+                (chunk, Some(reason.clone())),
+                progress.map(|p| (p, valid)),
+            )
+            .await?
+        };
+    scanned.errors.append(&mut tally.errors);
+    let writes = mode.writes(scanned.errors.len());
+    if mode == Mode::Strict && writes {
+        tally = pass(
+            db,
+            partner.id,
+            format,
+            &body,
+            contract,
+            &bad,
+            (chunk, Some(reason)),
+            progress.map(|p| (p, valid)),
+        )
+        .await?;
+        scanned.errors.append(&mut tally.errors);
     }
+    scanned.errors.sort_by_key(|e| e.row);
+    let counts = Counts {
+        total: i64::try_from(scanned.total).unwrap_or(i64::MAX),
+        created: tally.created,
+        updated: tally.updated,
+        unchanged: tally.unchanged,
+        rejected: i64::try_from(scanned.errors.len()).unwrap_or(i64::MAX),
+    };
+    tracing::info!(
+        job = job.id,
+        rows = counts.total,
+        checked_ms,
+        applied_ms = started.elapsed().as_millis(),
+        "feed job ran"
+    );
     let error = (mode == Mode::Strict && !writes)
-        .then(|| format!("strict mode: {} row(s) refused, nothing applied", checked.errors.len()));
+        .then(|| format!("strict mode: {} row(s) refused, nothing applied", scanned.errors.len()));
     if let Some(m) = metrics {
         let accepted = u64::try_from(counts.created + counts.updated + counts.unchanged).unwrap_or(0);
         m.feed_rows.with_label_values(&["accepted"]).inc_by(accepted);
         m.feed_rows.with_label_values(&["rejected"]).inc_by(u64::try_from(counts.rejected).unwrap_or(0));
     }
-    finish(db, partner, job, owner, counts, writes, &checked.errors, error).await
+    finish(db, (partner, job, owner), counts, writes, &scanned.errors, error).await
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn finish(
     db: &Db,
-    partner: &PartnerRow,
-    job: &FeedJobRow,
-    owner: &str,
+    (partner, job, owner): (&PartnerRow, &FeedJobRow, &str),
     counts: Counts,
     applied: bool,
     errors: &[RowError],
@@ -478,6 +574,7 @@ async fn finish(
         let now = Utc::now();
         let refs: Vec<(i64, &str, &str)> = rows.iter().map(|(r, f, m)| (*r, f.as_str(), m.as_str())).collect();
         repo::set_errors(c, id, &refs)?;
+        repo::reset_cache(c)?;
         let done = repo::finish(c, id, &owner, counts, applied, error.as_deref(), now)?
             .ok_or_else(|| ServiceError::Conflict { code: "job_taken_over", detail: format!("feed job {id} was taken over by another worker") })?;
         audit::record(
@@ -531,7 +628,7 @@ pub async fn work(
         let Some((job, partner, body)) = claimed else { break };
         let Some(body) = body else {
             let err = "the file is no longer stored".to_owned();
-            finish(db, &partner, &job, owner, Counts::default(), false, &[], Some(err)).await?;
+            finish(db, (&partner, &job, owner), Counts::default(), false, &[], Some(err)).await?;
             out.1 += 1;
             continue;
         };
@@ -551,7 +648,8 @@ pub async fn work(
             }
             Err(e) => {
                 tracing::warn!(job = job.id, error = %e, "feed job failed");
-                finish(db, &partner, &job, owner, Counts::default(), false, &[], Some(e.to_string())).await?;
+                finish(db, (&partner, &job, owner), Counts::default(), false, &[], Some(e.to_string()))
+                    .await?;
                 out.1 += 1;
             }
         }
@@ -696,12 +794,31 @@ mod tests {
     #[test]
     fn a_file_is_checked_row_by_row_with_duplicates_refused() {
         let body = b"sku,name,price,stock\nA-1,Apple,1.15,3\nB-1,,2.00,1\nA-1,Again,1.00,1\nC-1,Cherry,-1,1\nD-1,Date,0.29,x\n";
-        let c = check_file(&csv::Csv, body, PriceColumn::Major, Currency::EUR).unwrap();
+        let c = scan(&csv::Csv, body, PriceColumn::Major, Currency::EUR).unwrap();
         assert_eq!(c.total, 5);
-        assert_eq!(c.rows.len(), 1);
-        assert_eq!(c.rows[0].price.cents(), 115);
         let errs: Vec<(u64, &str)> = c.errors.iter().map(|e| (e.row, e.field.as_str())).collect();
         assert_eq!(errs, [(3, "name"), (4, "sku"), (5, "price"), (6, "stock")]);
+        assert!(c.errors[1].reason.contains("duplicate of row 2"));
+    }
+
+    #[tokio::test]
+    async fn the_second_pass_streams_only_the_valid_rows_in_chunks() {
+        let body: Vec<u8> = (0..25).fold(b"sku,name,price\n".to_vec(), |mut b, i| {
+            b.extend(format!("S-{i},Item {i},1.00\n").as_bytes());
+            b
+        });
+        let bad: HashSet<u64> = [3, 10].into_iter().collect();
+        let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+        let h = stream(&csv::Csv, Arc::new(body), (PriceColumn::Major, Currency::EUR), Arc::new(bad), 10, tx);
+        let mut sizes = Vec::new();
+        let mut numbers = Vec::new();
+        while let Some(chunk) = rx.recv().await {
+            sizes.push(chunk.len());
+            numbers.extend(chunk.iter().map(|r| r.number));
+        }
+        h.await.unwrap();
+        assert_eq!(sizes, [10, 10, 3]);
+        assert!(!numbers.contains(&3) && !numbers.contains(&10) && numbers.len() == 23);
     }
 
     #[test]

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Partner feed benchmark against a release build on 127.0.0.1 only. Generates a
+# BENCH_FEED_ROWS-row (100000) CSV, then
+#   (a) POSTs it to /api/partner/feeds (applied while the client waits) while wrk reads the
+#       catalog list (GET /api/products?per_page=20, 10 connections) the whole time;
+#   (b) imports a second file of as many new rows with `retail feed import` (a process of its
+#       own, measured by /usr/bin/time).
+# Prints the wall time of each, the server's peak RSS growth during (a) and the CLI's peak RSS,
+# and the catalog's p99 during (a). Fails unless each ingest takes <= BENCH_FEED_MAX_S (3) s,
+# each peak RSS <= BENCH_FEED_MAX_MB (100) MB and the catalog p99 <= 20 ms.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BIN=target/release/retail
+ROWS=${BENCH_FEED_ROWS:-100000}
+MAX_S=${BENCH_FEED_MAX_S:-3}
+MAX_MB=${BENCH_FEED_MAX_MB:-100}
+PORT=${BENCH_PORT:-18183}
+[ -x "$BIN" ] || { echo "bench_feeds: $BIN missing; run: cargo build --release -p retail-server"; exit 2; }
+DIR=$(mktemp -d)
+PID=
+cleanup() {
+  if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
+  rm -rf "$DIR"
+}
+trap cleanup EXIT
+
+export RETAIL_DATA_DIR=$DIR RETAIL_DIST_DIR=$DIR/no-spa RETAIL_ADDR=127.0.0.1:$PORT
+export RETAIL_LIMITS__API_PER_IP_BURST=0
+export RETAIL_LOG__TO_STDOUT=false
+# applied while the client waits, so that the wall time is the ingest's
+export RETAIL_PARTNERS__ASYNC_ABOVE_BYTES=1000000000
+
+gen() { # file sku-prefix
+  python3 - "$1" "$2" "$ROWS" <<'PY'
+import random, sys
+path, prefix, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+words = "amber basil cedar delta ember fjord garnet harbor indigo juniper kestrel lumen maple nectar onyx pepper quartz raven saffron tundra umber violet willow yarrow zephyr".split()
+cats = ["tea", "coffee", "books", "garden", "kitchen", "outdoor", "toys", "music"]
+random.seed(7)
+with open(path, "w") as f:
+    f.write("sku,name,price,currency,stock,category,description\n")
+    for i in range(n):
+        name = " ".join(random.choice(words) for _ in range(3)).title()
+        f.write(f'{prefix}-{i:06d},"{name}, no. {i}",{random.randint(100, 99999) // 100}.{random.randint(0, 99):02d},EUR,{random.randint(0, 500)},{random.choice(cats)},"A {name.lower()} from the bench feed"\n')
+PY
+}
+gen "$DIR/feed-http.csv" BFH
+gen "$DIR/feed-cli.csv" BFC
+echo "bench_feeds: $ROWS rows, $(du -h "$DIR/feed-http.csv" | cut -f1) per file"
+
+SEED_OUT=$("$BIN" seed)
+"$BIN" serve >"$DIR/serve.out" 2>&1 &
+PID=$!
+for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/ready" >/dev/null && break; sleep 0.1; done
+BASE="http://127.0.0.1:$PORT"
+ADMIN=$(curl -fs -H 'content-type: application/json' \
+  -d "{\"email\":\"admin@retail.test\",\"password\":\"$(sed -n 's/^ *admin *admin@retail.test *//p' <<<"$SEED_OUT")\"}" \
+  "$BASE/api/auth/login" | jq -r .access_token)
+CREATED=$(curl -fs -H "authorization: Bearer $ADMIN" -H 'content-type: application/json' \
+  -d '{"name":"Bench Supplier","contact_email":"bench@supplier.test","rate_per_minute":1000,"max_body_bytes":104857600}' \
+  "$BASE/api/admin/partners")
+KEY=$(jq -r .api_key <<<"$CREATED")
+PARTNER=$(jq -r .partner.id <<<"$CREATED")
+
+to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n = n; else if (v ~ /s$/) n *= 1000; printf "%.2f", n }'; }
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$PID/status"; }
+hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$PID/status"; }
+
+# warm the catalog, then (a): the upload while wrk reads the list
+wrk -t1 -c10 -d2s "$BASE/api/products?per_page=20" >/dev/null
+base_rss=$(rss_kb)
+wrk -t1 -c10 -d8s --latency "$BASE/api/products?per_page=20" >"$DIR/wrk.out" &
+WRK=$!
+sleep 1
+start=$(date +%s.%N)
+curl -fsS -o "$DIR/http.json" -H "X-API-Key: $KEY" -H 'content-type: text/csv' \
+  --data-binary @"$DIR/feed-http.csv" "$BASE/api/partner/feeds"
+end=$(date +%s.%N)
+wait $WRK
+http_s=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }')
+http_mb=$(awk -v h="$(hwm_kb)" -v b="$base_rss" 'BEGIN { printf "%.1f", (h - b) / 1024 }')
+created=$(jq -r .job.rows_created "$DIR/http.json")
+p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$DIR/wrk.out")")
+non2xx=$(grep -c "Non-2xx" "$DIR/wrk.out" || true)
+
+# (b) the CLI, while the server keeps running (it shares the database)
+/usr/bin/time -f '%e %M' -o "$DIR/cli.time" "$BIN" feed import "$DIR/feed-cli.csv" --partner "$PARTNER" >"$DIR/cli.out"
+read -r cli_s cli_kb <"$DIR/cli.time"
+cli_mb=$(awk -v k="$cli_kb" 'BEGIN { printf "%.1f", k / 1024 }')
+cli_created=$(awk '$1 == "created" { print $2 }' "$DIR/cli.out")
+
+echo
+echo "retail feed bench: $ROWS-row CSV, release build, 127.0.0.1, $(nproc) cores shared by client and server"
+printf "%-44s %8s %14s %10s\n" "ingest" "seconds" "peak RSS MB" "created"
+printf "%-44s %8s %14s %10s\n" "(a) POST /api/partner/feeds" "$http_s" "+$http_mb" "$created"
+printf "%-44s %8s %14s %10s\n" "(b) retail feed import" "$cli_s" "$cli_mb" "$cli_created"
+echo "catalog list during (a): p99 $p99 ms (wrk -c10), $(awk '/^Requests\/sec:/ { print $2 }' "$DIR/wrk.out") rps"
+
+fail=0
+[ "$created" = "$ROWS" ] || { echo "FAIL: the upload created $created products, expected $ROWS"; fail=1; }
+[ "$cli_created" = "$ROWS" ] || { echo "FAIL: the import created $cli_created products, expected $ROWS"; fail=1; }
+for s in "$http_s" "$cli_s"; do
+  awk -v s="$s" -v m="$MAX_S" 'BEGIN { exit !(s <= m) }' || { echo "FAIL: an ingest took $s s (target <= $MAX_S s)"; fail=1; }
+done
+for mb in "$http_mb" "$cli_mb"; do
+  awk -v v="$mb" -v m="$MAX_MB" 'BEGIN { exit !(v <= m) }' || { echo "FAIL: peak RSS $mb MB (target <= $MAX_MB MB)"; fail=1; }
+done
+awk -v p="$p99" 'BEGIN { exit !(p <= 20) }' || { echo "FAIL: catalog p99 $p99 ms during the upload (target <= 20 ms)"; fail=1; }
+[ "$non2xx" = 0 ] || { echo "FAIL: the catalog answered non-2xx during the upload"; fail=1; }
+[ $fail = 0 ] && echo "PASS: all targets met"
+exit $fail
