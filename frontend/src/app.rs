@@ -5,8 +5,9 @@ use yew_router::prelude::*;
 
 use crate::components::{CartProvider, Header, NotificationsProvider, SessionProvider};
 use crate::pages::{
-    AdminDashboardPage, AdminOutboxPage, AdminProductsPage, AdminSalePage, AdminSalesPage, AdminUsersPage,
-    CartPage, CatalogPage, CheckoutPage, CreditPage, FlashSalePage, FlashSalesPage, LoginPage, NotFoundPage,
+    AdminDashboardPage, AdminFeedSchedulesPage, AdminFeedsPage, AdminOutboxPage, AdminPartnerPage,
+    AdminPartnersPage, AdminProductsPage, AdminSalePage, AdminSalesPage, AdminUsersPage, CartPage,
+    CatalogPage, CheckoutPage, CreditPage, FlashSalePage, FlashSalesPage, LoginPage, NotFoundPage,
     NotificationsPage, OrderPage, OrdersPage, PayReservationPage, ProductPage, ReceiptPage, RegisterPage,
     ReturnPage, ReturnRequestPage, ReturnsPage, StaffOrdersPage, StaffReturnsPage,
 };
@@ -40,6 +41,10 @@ fn switch(route: Route) -> Html {
         Route::AdminSale { id } => html! { <AdminSalePage {id} /> },
         Route::AdminOutbox => html! { <AdminOutboxPage /> },
         Route::AdminDashboard => html! { <AdminDashboardPage /> },
+        Route::AdminPartners => html! { <AdminPartnersPage /> },
+        Route::AdminPartner { id } => html! { <AdminPartnerPage {id} /> },
+        Route::AdminFeeds => html! { <AdminFeedsPage /> },
+        Route::AdminFeedSchedules => html! { <AdminFeedSchedulesPage /> },
         Route::NotFound => html! { <NotFoundPage /> },
     }
 }

@@ -79,6 +79,18 @@ pub enum Route {
     /// (`?window=1m|15m|1h`).
     #[at("/admin/dashboard")]
     AdminDashboard,
+    /// Partners that push product feeds, and onboarding one; page in the query (`?page=`).
+    #[at("/admin/partners")]
+    AdminPartners,
+    /// One partner: settings, API keys, uploading a feed, its jobs and audit log.
+    #[at("/admin/partners/:id")]
+    AdminPartner { id: i64 },
+    /// Feed jobs, live while any is under way; filters in the query (`?partner=&state=&page=`).
+    #[at("/admin/feeds")]
+    AdminFeeds,
+    /// Scheduled pulls of partners' feed URLs.
+    #[at("/admin/feeds/schedules")]
+    AdminFeedSchedules,
     #[not_found]
     #[at("/404")]
     NotFound,

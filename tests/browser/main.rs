@@ -229,7 +229,8 @@ async fn a_customer_logs_in_sees_products_and_stays_logged_in_after_reload() {
         wait_until(tab, "product cards rendered by the WASM app", |t| count(t, ".product-card") >= 10);
         let first = text_of(tab, ".product-card .product-price").unwrap();
         assert!(first.contains('€'), "price shown as money: {first}");
-        assert!(text_of(tab, "#page-info").unwrap().contains("50"));
+        let all = retail_server::seed::product_count() + retail_server::seed_feeds::DEMO_PRODUCTS;
+        assert!(text_of(tab, "#page-info").unwrap().contains(&all.to_string()));
         tab.reload(false, None).unwrap();
         wait_until(tab, "session restored after reload", |t| {
             text_of(t, "#whoami").is_some_and(|s| s.contains("customer@retail.test"))
@@ -1743,5 +1744,316 @@ async fn a_customer_is_kept_out_of_the_operations_dashboard() {
         assert_eq!(count(tab, "#dashboard"), 0);
         assert_eq!(requests_to(tab, "/api/admin/monitoring"), 0, "no call for a customer");
     })
+    .await;
+}
+
+// ---- partner feeds (issue 9): onboarding, a feed file with a bad row, shoppers find the rest ---
+
+/// The `data-id` of the first `css` row whose text contains `text`.
+fn id_of_row(tab: &Tab, css: &str, text: &str) -> Option<String> {
+    let js = format!(
+        "(() => {{ const r = [...document.querySelectorAll({css:?})].find(r => r.innerText.includes({text:?})); \
+         return r ? r.dataset.id : null; }})()"
+    );
+    eval(tab, &js).as_str().map(str::to_owned)
+}
+
+/// A partner's feed: two good rows and, on row 4 (the header is row 1), a negative price.
+const PARTNER_FEED_CSV: &str = "sku,name,price,stock\n\
+    FEEDLAN-1,Feedlantern brass lantern,12.50,5\n\
+    FEEDLAN-2,Feedlantern rope hammock,49.00,3\n\
+    FEEDLAN-3,Feedlantern broken kite,-3.00,1\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_onboards_a_partner_uploads_its_feed_and_shoppers_find_the_good_rows() {
+    journey_with(
+        |_| {},
+        |cx| {
+            let (tab, base) = (&cx.tab, &cx.base);
+            login(tab, base, "admin@retail.test", "demo-Kestrel-2026");
+            tab.navigate_to(&format!("{base}/admin/products")).unwrap();
+            tab.wait_for_element("#admin-nav-partners").unwrap().click().unwrap();
+            wait_until(tab, "the onboarding form", |t| {
+                count(t, "#onboard") == 1 && count(t, "#loading") == 0
+            });
+            assert_eq!(location(tab), "/admin/partners");
+
+            // Onboarding shows the first API key, once.
+            fill(tab, "#partner-name", "Lantern Works");
+            fill(tab, "#partner-email", "feeds@lantern.test");
+            tab.find_element("#partner-create").unwrap().click().unwrap();
+            wait_until(tab, "the new API key", |t| count(t, "#new-api-key") == 1);
+            let key = text_of(tab, "#new-api-key").unwrap().trim().to_owned();
+            assert!(key.starts_with("rk_") && key.len() > 15, "the key as shown: {key:?}");
+            assert_eq!(count(tab, "#copy-api-key"), 1, "a Copy button");
+            assert!(text_of(tab, "#new-api-key-box").unwrap().contains("will not be shown again"));
+            // (The demo data has a partner of its own.)
+            wait_until(tab, "the partner listed", |t| {
+                id_of_row(t, "tr.partner-row", "Lantern Works").is_some()
+            });
+            let id: i64 = id_of_row(tab, "tr.partner-row", "Lantern Works").unwrap().parse().unwrap();
+            let row = format!("tr.partner-row[data-id='{id}']");
+            assert!(text_of(tab, &row).unwrap().contains("Active"));
+            assert_eq!(text_of(tab, &format!("{row} .partner-keys")).as_deref(), Some("1"));
+            snap(tab, "partners-onboarded");
+
+            // Its page lists the key by its start only; the key itself is gone.
+            tab.find_element(&format!("{row} a.partner-link")).unwrap().click().unwrap();
+            wait_until(tab, "the partner's page", |t| count(t, &format!("#partner[data-id='{id}']")) == 1);
+            assert_eq!(location(tab), format!("/admin/partners/{id}"));
+            assert_eq!(count(tab, "#new-api-key"), 0, "the key is not shown again");
+            wait_until(tab, "its key", |t| count(t, "#keys tr.key-row[data-active='true']") == 1);
+            let prefix = text_of(tab, "#keys .key-prefix").unwrap();
+            let prefix = prefix.trim().trim_end_matches('…');
+            assert!(prefix.starts_with("rk_") && key.starts_with(prefix), "{prefix:?} starts {key:?}");
+            assert!(!tab.get_content().unwrap().contains(&key), "the full key is nowhere on the page");
+
+            // The feed file goes through the file input.
+            let dir = tempfile::tempdir().unwrap();
+            let feed = dir.path().join("lanterns.csv");
+            std::fs::write(&feed, PARTNER_FEED_CSV).unwrap();
+            tab.find_element("#feed-file").unwrap().set_input_files(&[feed.to_str().unwrap()]).unwrap();
+            fill(tab, "#feed-mode", "lenient");
+            assert_eq!(eval(tab, "document.querySelector('#feed-async').checked").as_bool(), Some(false));
+            click_enabled(tab, "#feed-upload");
+            wait_until(tab, "the feed's outcome", |t| {
+                attr(t, "#feed-result", "data-state").as_deref() == Some("succeeded")
+            });
+            assert_eq!(text_of(tab, "#feed-created").as_deref(), Some("2"));
+            assert_eq!(text_of(tab, "#feed-updated").as_deref(), Some("0"));
+            assert_eq!(text_of(tab, "#feed-unchanged").as_deref(), Some("0"));
+            assert_eq!(text_of(tab, "#feed-rejected").as_deref(), Some("1"));
+            assert_eq!(attr(tab, "#feed-result", "data-duplicate").as_deref(), Some("false"));
+            assert_eq!(count(tab, "#feed-duplicate"), 0);
+            assert_eq!(count(tab, "#feed-errors tbody tr"), 1);
+            assert_eq!(text_of(tab, "#feed-errors tbody tr .error-row").as_deref(), Some("4"));
+            assert_eq!(text_of(tab, "#feed-errors tbody tr .error-field").as_deref(), Some("price"));
+            let reason = text_of(tab, "#feed-errors tbody tr .error-reason").unwrap();
+            assert!(reason.contains("negative"), "the reason: {reason}");
+            snap(tab, "partner-feed-result");
+            let job: i64 = attr(tab, "#feed-result", "data-job-id").unwrap().parse().unwrap();
+            assert_eq!(
+                attr(tab, "#feed-errors-csv", "href"),
+                Some(format!("/api/admin/feeds/jobs/{job}/errors"))
+            );
+            wait_until(tab, "the job among the partner's recent jobs", |t| {
+                count(t, &format!("#feed-jobs tr.job-row[data-id='{job}'][data-state='succeeded']")) == 1
+            });
+
+            // The link's CSV holds the same error.
+            let admin = admin_token(cx);
+            let csv = cx.block(async {
+                let res = cx
+                    .app
+                    .get(&format!("/api/admin/feeds/jobs/{job}/errors"), Some(&admin))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status().as_u16(), 200);
+                res.text().await.unwrap()
+            });
+            assert!(csv.lines().any(|l| l.starts_with("4,price,")), "errors CSV:\n{csv}");
+            // The link saves the same CSV, fetched with the admin's token (the Blob behind the
+            // saved file is read back; the page's CSP keeps `fetch` off blob: URLs).
+            eval(
+                tab,
+                "window.__saved = null; const made = URL.createObjectURL; \
+                 URL.createObjectURL = b => { window.__blob = b; return made.call(URL, b); }; \
+                 document.addEventListener('click', e => { \
+                 const a = e.target.closest && e.target.closest('a[download]'); \
+                 if (a && a.href.startsWith('blob:')) { window.__saved = a.download; e.preventDefault(); } }, true); 0",
+            );
+            tab.find_element("#feed-errors-csv").unwrap().click().unwrap();
+            wait_until(tab, "the errors CSV saved", |t| eval(t, "window.__saved !== null").as_bool() == Some(true));
+            assert_eq!(eval(tab, "window.__saved").as_str(), Some(format!("feed-job-{job}-errors.csv").as_str()));
+            assert_eq!(eval(tab, "window.__blob.type").as_str(), Some("text/csv"));
+            eval(tab, "window.__blob.text().then(t => { window.__csv = t; }); 0");
+            wait_until(tab, "the saved CSV read", |t| eval(t, "typeof window.__csv").as_str() == Some("string"));
+            assert_eq!(eval(tab, "window.__csv").as_str(), Some(csv.as_str()), "the saved file is the API's CSV");
+
+            // The same file again is recognised and not applied twice.
+            click_enabled(tab, "#feed-upload");
+            wait_until(tab, "the duplicate notice", |t| count(t, "#feed-duplicate") == 1);
+            assert_eq!(attr(tab, "#feed-result", "data-job-id"), Some(job.to_string()), "the earlier job");
+            assert!(text_of(tab, "#feed-duplicate").unwrap().contains("nothing was applied now"));
+
+            // An anonymous shopper finds the two good products, not the bad one.
+            tab.find_element("#logout").unwrap().click().unwrap();
+            wait_until(tab, "logged out", |t| count(t, "#nav-login") == 1);
+            tab.navigate_to(&format!("{base}/?q=Feedlantern")).unwrap();
+            wait_until(tab, "the partner's products in the catalog", |t| count(t, ".product-card") == 2);
+            let names: Vec<String> = tab
+                .find_elements(".product-card .product-name")
+                .unwrap()
+                .iter()
+                .map(|e| e.get_inner_text().unwrap())
+                .collect();
+            assert!(names.iter().any(|n| n.contains("Feedlantern brass lantern")), "{names:?}");
+            assert!(names.iter().any(|n| n.contains("Feedlantern rope hammock")), "{names:?}");
+            assert!(!names.iter().any(|n| n.contains("kite")), "{names:?}");
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_is_kept_out_of_the_partner_pages() {
+    journey(|tab, base| {
+        login(tab, base, "customer@retail.test", "demo-Wren-2026");
+        for page in ["/admin/partners", "/admin/partners/1", "/admin/feeds", "/admin/feeds/schedules"] {
+            tab.navigate_to(&format!("{base}{page}")).unwrap();
+            wait_until(tab, &format!("forbidden view of {page}"), |t| count(t, "#forbidden") == 1);
+        }
+        assert_eq!(count(tab, "#onboard"), 0);
+        assert_eq!(requests_to(tab, "/api/admin/partners"), 0, "no call for a customer");
+        assert_eq!(requests_to(tab, "/api/admin/feeds"), 0, "no call for a customer");
+    })
+    .await;
+}
+
+/// Saves a screenshot of the page to `$RETAIL_SCREENSHOTS/<name>.png` when that is set.
+fn snap(tab: &Tab, name: &str) {
+    if let Some(dir) = std::env::var_os("RETAIL_SCREENSHOTS") {
+        let png = tab.capture_screenshot(Page::CaptureScreenshotFormatOption::Png, None, None, true).unwrap();
+        std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png).unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_rotates_and_revokes_partner_keys_suspends_requeues_and_schedules_feeds() {
+    journey_with(
+        |_| {},
+        |cx| {
+            let (tab, base) = (&cx.tab, &cx.base);
+            let admin = admin_token(cx);
+            let body = serde_json::json!({ "name": "Kite Supply", "contact_email": "ops@kite.test", "mode": "strict" });
+            let created = post_ok(cx, "/api/admin/partners", body, &admin, None);
+            let id = created["partner"]["id"].as_i64().unwrap();
+            let first_key = created["api_key"].as_str().unwrap().to_owned();
+
+            login(tab, base, "admin@retail.test", "demo-Kestrel-2026");
+            tab.navigate_to(&format!("{base}/admin/partners/{id}")).unwrap();
+            wait_until(tab, "the partner's page", |t| count(t, &format!("#partner[data-id='{id}']")) == 1);
+            wait_until(tab, "its creation in the audit log", |t| {
+                count(t, "#audit tr.audit-row[data-action='partner.created']") == 1
+            });
+
+            // Rotating shows the new key once; the old one keeps working through its grace.
+            fill(tab, "#rotate-grace", "1");
+            click_enabled(tab, "#rotate-key");
+            wait_until(tab, "the new key", |t| count(t, "#new-api-key") == 1 && count(t, "#keys tr.key-row") == 2);
+            let new_key = text_of(tab, "#new-api-key").unwrap().trim().to_owned();
+            assert!(new_key.starts_with("rk_") && new_key != first_key, "{new_key:?}");
+            assert_eq!(count(tab, "#keys tr.key-row[data-active='true']"), 2, "the old key works through its grace");
+            assert!(text_of(tab, "#keys tr.key-row:nth-child(2) .key-state").unwrap().contains("Retiring"));
+            snap(tab, "partner-rotated");
+
+            // Revoking asks first, then stops the old key at once.
+            tab.find_element("#keys tr.key-row:nth-child(2) .revoke-key").unwrap().click().unwrap();
+            click_enabled(tab, "#keys tr.key-row:nth-child(2) .revoke-confirm");
+            wait_until(tab, "the old key revoked", |t| {
+                count(t, "#keys tr.key-row[data-active='false']") == 1
+                    && text_of(t, "#keys tr.key-row:nth-child(2) .key-state").is_some_and(|s| s.contains("Revoked"))
+            });
+            let res = cx.block(async {
+                cx.app.get("/api/partner/feeds/jobs/1", None).header("X-API-Key", &first_key).send().await.unwrap()
+            });
+            assert_eq!(res.status().as_u16(), 401, "the revoked key is refused");
+
+            // Suspend with one click; reactivate and change the rate through the settings.
+            click_enabled(tab, "#toggle-status");
+            wait_until(tab, "suspended", |t| count(t, "#partner[data-status='suspended']") == 1);
+            assert_eq!(text_of(tab, "#toggle-status").as_deref(), Some("Reactivate"));
+            fill(tab, "#edit-status", "active");
+            fill(tab, "#edit-rate", "5");
+            click_enabled(tab, "#edit-save");
+            wait_until(tab, "active again at 5 a minute", |t| {
+                count(t, "#partner[data-status='active']") == 1
+                    && text_of(t, ".partner-facts").is_some_and(|f| f.contains("5 feed calls a minute"))
+            });
+            fill(tab, "#edit-rate", "0");
+            click_enabled(tab, "#edit-save");
+            wait_until(tab, "the bad rate named", |t| count(t, "#edit-rate-per-minute-error") == 1);
+            wait_until(tab, "every change in the audit log", |t| {
+                count(t, "#audit tr.audit-row[data-action='partner.key_rotated']") == 1
+                    && count(t, "#audit tr.audit-row[data-action='partner.key_revoked']") == 1
+                    && count(t, "#audit tr.audit-row[data-action='partner.updated']") >= 2
+            });
+
+            // In strict mode one bad row refuses the whole file: the job fails, nothing applied.
+            let dir = tempfile::tempdir().unwrap();
+            let feed = dir.path().join("kites.csv");
+            std::fs::write(&feed, PARTNER_FEED_CSV.replace("FEEDLAN", "KITE").replace("Feedlantern", "Kitefeed"))
+                .unwrap();
+            tab.find_element("#feed-file").unwrap().set_input_files(&[feed.to_str().unwrap()]).unwrap();
+            assert_eq!(eval(tab, "document.querySelector('#feed-mode').value").as_str(), Some("strict"));
+            click_enabled(tab, "#feed-upload");
+            wait_until(tab, "the refused feed", |t| attr(t, "#feed-result", "data-state").as_deref() == Some("failed"));
+            assert_eq!(text_of(tab, "#feed-rejected").as_deref(), Some("1"));
+            assert!(text_of(tab, "#feed-outcome").unwrap().contains("strict mode"));
+            snap(tab, "partner-strict");
+
+            // The same file, queued as a dry run, is followed until a worker has read it.
+            fill(tab, "#feed-mode", "validate_only");
+            tab.find_element("#feed-async").unwrap().click().unwrap();
+            click_enabled(tab, "#feed-upload");
+            wait_until(tab, "the dry run done", |t| {
+                attr(t, "#feed-result", "data-state").as_deref() == Some("succeeded")
+                    && text_of(t, "#feed-created").as_deref() == Some("2")
+            });
+            assert!(text_of(tab, "#feed-outcome").unwrap().starts_with("Dry run"));
+
+            // The jobs page: filtered to failed jobs, the refused one is requeued and followed live.
+            tab.find_element("#admin-nav-feeds").unwrap().click().unwrap();
+            wait_until(tab, "the jobs", |t| count(t, "#feed-jobs tr.job-row") >= 2);
+            wait_until(tab, "the partner choice", |t| count(t, &format!("#jobs-partner option[value='{id}']")) == 1);
+            fill(tab, "#jobs-partner", &id.to_string());
+            wait_until(tab, "only the partner's jobs", |t| {
+                location(t).contains(&format!("partner={id}"))
+                    && count(t, "#feed-jobs tr.job-row") >= 2
+                    && count(t, &format!("#feed-jobs tr.job-row:not([data-partner-id='{id}'])")) == 0
+            });
+            fill(tab, "#jobs-state", "failed");
+            wait_until(tab, "only its failed jobs", |t| {
+                location(t).contains("state=failed")
+                    && count(t, "#feed-jobs tr.job-row") >= 1
+                    && count(t, "#feed-jobs tr.job-row:not([data-state='failed'])") == 0
+            });
+            snap(tab, "feeds-failed");
+            let failed = attr(tab, "#feed-jobs tr.job-row", "data-id").unwrap();
+            click_enabled(tab, "#feed-jobs tr.job-row .job-requeue");
+            wait_until(tab, "requeued", |t| text_of(t, "#jobs-message").is_some_and(|m| m.contains(&failed)));
+            wait_until(tab, "the worker fails it again, seen live", |t| {
+                count(t, &format!("#feed-jobs tr.job-row[data-id='{failed}'][data-state='failed']")) == 1
+            });
+
+            // Schedules: create, pause, delete.
+            tab.find_element("#feeds-nav-schedules").unwrap().click().unwrap();
+            wait_until(tab, "the schedule form", |t| count(t, "#new-schedule") == 1 && count(t, "#loading") == 0);
+            wait_until(tab, "the partner choice", |t| {
+                count(t, &format!("#schedule-partner option[value='{id}']")) == 1
+            });
+            fill(tab, "#schedule-partner", &id.to_string());
+            fill(tab, "#schedule-url", "http://127.0.0.1:9/kites.csv");
+            fill(tab, "#schedule-interval", "30");
+            click_enabled(tab, "#schedule-create");
+            // (The demo data has a schedule of its own.)
+            wait_until(tab, "the schedule listed", |t| id_of_row(t, "#schedules tr.schedule-row", "kites.csv").is_some());
+            let sid = id_of_row(tab, "#schedules tr.schedule-row", "kites.csv").unwrap();
+            let row = format!("#schedules tr.schedule-row[data-id='{sid}']");
+            assert_eq!(attr(tab, &row, "data-enabled").as_deref(), Some("true"));
+            assert!(text_of(tab, &row).unwrap().contains("every 30 min"));
+            click_enabled(tab, &format!("{row} .schedule-toggle"));
+            wait_until(tab, "paused", |t| attr(t, &row, "data-enabled").as_deref() == Some("false"));
+            snap(tab, "schedules");
+            tab.find_element(&format!("{row} .schedule-delete")).unwrap().click().unwrap();
+            click_enabled(tab, &format!("{row} .schedule-delete-confirm"));
+            wait_until(tab, "deleted", |t| count(t, &row) == 0);
+            let left: serde_json::Value = cx.block(cx.app.get_json("/api/admin/feeds/schedules", Some(&admin)));
+            let ids: Vec<String> =
+                left["items"].as_array().unwrap().iter().map(|s| s["id"].to_string()).collect();
+            assert!(!ids.contains(&sid), "schedule {sid} is gone: {left}");
+        },
+    )
     .await;
 }

@@ -1,7 +1,10 @@
 //! One component per route.
 
 mod admin_dashboard;
+mod admin_feed_schedules;
+mod admin_feeds;
 mod admin_outbox;
+mod admin_partners;
 mod admin_products;
 mod admin_sales;
 mod admin_users;
@@ -24,7 +27,10 @@ mod returns_staff;
 mod staff_orders;
 
 pub use admin_dashboard::AdminDashboardPage;
+pub use admin_feed_schedules::AdminFeedSchedulesPage;
+pub use admin_feeds::AdminFeedsPage;
 pub use admin_outbox::AdminOutboxPage;
+pub use admin_partners::{AdminPartnerPage, AdminPartnersPage};
 pub use admin_products::AdminProductsPage;
 pub use admin_sales::{AdminSalePage, AdminSalesPage};
 pub use admin_users::AdminUsersPage;
@@ -121,6 +127,10 @@ pub fn AdminNav() -> Html {
     } else {
         classes!("tab")
     };
+    let group_class = |on: bool| if on { classes!("tab", "active") } else { classes!("tab") };
+    let partners_class =
+        group_class(matches!(route, Some(Route::AdminPartners | Route::AdminPartner { .. })));
+    let feeds_class = group_class(matches!(route, Some(Route::AdminFeeds | Route::AdminFeedSchedules)));
     html! {
         <nav class="admin-nav" aria-label="Administration">
             <AppLink id="admin-nav-products" classes={class(Route::AdminProducts)} to={Route::AdminProducts}>
@@ -128,6 +138,8 @@ pub fn AdminNav() -> Html {
             </AppLink>
             <AppLink id="admin-nav-users" classes={class(Route::AdminUsers)} to={Route::AdminUsers}>{ "Users" }</AppLink>
             <AppLink id="admin-nav-sales" classes={sales_class} to={Route::AdminSales}>{ "Flash sales" }</AppLink>
+            <AppLink id="admin-nav-partners" classes={partners_class} to={Route::AdminPartners}>{ "Partners" }</AppLink>
+            <AppLink id="admin-nav-feeds" classes={feeds_class} to={Route::AdminFeeds}>{ "Feeds" }</AppLink>
             <AppLink id="admin-nav-outbox" classes={class(Route::AdminOutbox)} to={Route::AdminOutbox}>{ "Mail outbox" }</AppLink>
             <AppLink id="admin-nav-dashboard" classes={class(Route::AdminDashboard)} to={Route::AdminDashboard}>
                 { "Operations" }

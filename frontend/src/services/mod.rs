@@ -4,6 +4,7 @@ pub mod admin;
 pub mod auth;
 pub mod cart;
 pub mod catalog;
+pub mod feeds;
 pub mod flash;
 pub mod idempotency;
 pub mod monitoring;

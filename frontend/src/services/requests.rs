@@ -198,6 +198,53 @@ where
     }
 }
 
+/// Sends a request whose body is not JSON (a multipart form) or whose answer is not JSON (a
+/// file), with `bearer`, `accept` and its own timeout (uploads and downloads may take longer
+/// than [`REQUEST_TIMEOUT_MS`]). A 2xx answer is handed back unread; anything else becomes
+/// [`ApiError::Problem`], made up from the status when the body is not a problem document
+/// (its `type_uri` is then `about:blank`). No token renewal: callers retry after a 401.
+pub(crate) async fn send_raw(
+    method: Method,
+    path: &str,
+    body: Option<web_sys::FormData>,
+    bearer: Option<&str>,
+    accept: &str,
+    timeout_ms: u32,
+) -> Result<Response, ApiError> {
+    let mut builder = RequestBuilder::new(path).method(method).header("Accept", accept);
+    if let Some(token) = bearer {
+        builder = builder.header("Authorization", &format!("Bearer {token}"));
+    }
+    let controller = AbortController::new().map_err(|e| ApiError::Unexpected(format!("{e:?}")))?;
+    builder = builder.abort_signal(Some(&controller.signal()));
+    let timed_out = Rc::new(Cell::new(false));
+    let _timer = {
+        let timed_out = timed_out.clone();
+        Timeout::new(timeout_ms, move || {
+            timed_out.set(true);
+            controller.abort();
+        })
+    };
+    let failed = |e: gloo::net::Error| {
+        if timed_out.get() { ApiError::Timeout } else { ApiError::Network(e.to_string()) }
+    };
+    let req = match body {
+        // The browser sets the multipart Content-Type with its boundary.
+        Some(form) => builder.body(form),
+        None => builder.build(),
+    }
+    .map_err(|e| ApiError::Unexpected(e.to_string()))?;
+    let resp = req.send().await.map_err(failed)?;
+    if resp.ok() {
+        return Ok(resp);
+    }
+    let retry_after_secs = resp
+        .headers()
+        .get("retry-after")
+        .and_then(|v| crate::clock::parse_retry_after(&v, crate::clock::now_utc()));
+    Err(ApiError::Problem { problem: Box::new(problem_of(resp).await), retry_after_secs })
+}
+
 async fn problem_of(resp: Response) -> Problem {
     let status = resp.status();
     let headers = resp.headers();

@@ -2,19 +2,15 @@
 //! customer's returns, one return with its actions, its photos (multipart upload, and the
 //! images fetched with the bearer token), the staff queues and figures.
 
-use std::cell::Cell;
-use std::rc::Rc;
-
 use gloo::file::{Blob, ObjectUrl};
-use gloo::net::http::{Method, RequestBuilder, Response};
-use gloo::timers::callback::Timeout;
+use gloo::net::http::{Method, Response};
 use retail_api_types::{
-    PROBLEM_JSON, PageQuery, Problem, ReturnPreview, ReturnRequest, Rma, RmaActionRequest, RmaFigures, RmaId,
-    RmaList, StaffReturnQuery,
+    PageQuery, ReturnPreview, ReturnRequest, Rma, RmaActionRequest, RmaFigures, RmaId, RmaList,
+    StaffReturnQuery,
 };
-use web_sys::{AbortController, File, FormData};
+use web_sys::{File, FormData};
 
-use super::{Api, ApiError, with_query};
+use super::{Api, ApiError, requests, with_query};
 
 /// How long a photo upload or download may take, in milliseconds (photos are up to 5 MiB).
 const PHOTO_TIMEOUT_MS: u32 = 60_000;
@@ -102,85 +98,66 @@ pub async fn photo(api: &Api, url: &str) -> Result<ObjectUrl, ApiError> {
     }
 }
 
-/// Sends a request whose body is not JSON (or that expects no JSON), with the bearer token
-/// and a timeout; a non-2xx answer becomes [`ApiError::Problem`].
+/// [`requests::send_raw`] for photos, with the made-up problems of a 413 or 415 naming the
+/// photo limits.
 async fn send_raw(
     method: Method,
     path: &str,
     body: Option<FormData>,
     bearer: Option<&str>,
 ) -> Result<Response, ApiError> {
-    let mut builder = RequestBuilder::new(path).method(method).header("Accept", "application/json, image/*");
-    if let Some(token) = bearer {
-        builder = builder.header("Authorization", &format!("Bearer {token}"));
-    }
-    let controller = AbortController::new().map_err(|e| ApiError::Unexpected(format!("{e:?}")))?;
-    builder = builder.abort_signal(Some(&controller.signal()));
-    let timed_out = Rc::new(Cell::new(false));
-    let _timer = {
-        let timed_out = timed_out.clone();
-        Timeout::new(PHOTO_TIMEOUT_MS, move || {
-            timed_out.set(true);
-            controller.abort();
-        })
-    };
-    let failed = |e: gloo::net::Error| {
-        if timed_out.get() { ApiError::Timeout } else { ApiError::Network(e.to_string()) }
-    };
-    let req = match body {
-        // The browser sets the multipart Content-Type with its boundary.
-        Some(form) => builder.body(form),
-        None => builder.build(),
-    }
-    .map_err(|e| ApiError::Unexpected(e.to_string()))?;
-    let resp = req.send().await.map_err(failed)?;
-    if resp.ok() {
-        return Ok(resp);
-    }
-    let status = resp.status();
-    let is_problem = resp.headers().get("content-type").is_some_and(|ct| ct.starts_with(PROBLEM_JSON));
-    let text = resp.text().await.unwrap_or_default();
-    let problem = if is_problem && let Ok(p) = serde_json::from_str::<Problem>(&text) {
-        p
-    } else {
-        plain_problem(status, resp.headers().get("x-request-id"))
-    };
-    Err(ApiError::Problem { problem: Box::new(problem), retry_after_secs: None })
+    requests::send_raw(method, path, body, bearer, "application/json, image/*", PHOTO_TIMEOUT_MS)
+        .await
+        .map_err(about_photos)
 }
 
-/// A problem made up from the status, for an answer that was not a problem document.
-fn plain_problem(status: u16, request_id: Option<String>) -> Problem {
-    let detail = match status {
-        401 => "Please log in.".to_owned(),
-        403 => "You are not allowed to do this.".to_owned(),
-        404 => "Not found.".to_owned(),
-        413 => "The photos are too large (at most 5 MiB each).".to_owned(),
-        415 => "Only JPEG, PNG and WebP photos can be added.".to_owned(),
-        429 => "Too many requests.".to_owned(),
-        s if s >= 500 => "The server had a problem. Please try again.".to_owned(),
-        s => format!("The request failed ({s})."),
-    };
-    Problem {
-        type_uri: "about:blank".to_owned(),
-        title: format!("HTTP {status}"),
-        status,
-        detail,
-        code: format!("http_{status}"),
-        request_id,
-        errors: Vec::new(),
+/// A problem made up from the status (not a problem document) says what the photo limits are.
+fn about_photos(e: ApiError) -> ApiError {
+    match e {
+        ApiError::Problem { mut problem, retry_after_secs } if problem.type_uri == "about:blank" => {
+            match problem.status {
+                413 => problem.detail = "The photos are too large (at most 5 MiB each).".to_owned(),
+                415 => problem.detail = "Only JPEG, PNG and WebP photos can be added.".to_owned(),
+                _ => {}
+            }
+            ApiError::Problem { problem, retry_after_secs }
+        }
+        other => other,
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use retail_api_types::Problem;
+
     use super::*;
 
+    fn made_up(status: u16) -> ApiError {
+        let problem = Problem {
+            type_uri: "about:blank".to_owned(),
+            title: format!("HTTP {status}"),
+            status,
+            detail: format!("The request failed ({status})."),
+            code: format!("http_{status}"),
+            request_id: Some("r1".into()),
+            errors: Vec::new(),
+        };
+        ApiError::Problem { problem: Box::new(problem), retry_after_secs: None }
+    }
+
     #[test]
-    fn plain_problems_say_what_happened() {
-        let p = plain_problem(413, Some("r1".into()));
-        assert_eq!((p.status, p.code.as_str(), p.request_id.as_deref()), (413, "http_413", Some("r1")));
-        assert!(p.detail.contains("5 MiB"));
-        assert!(plain_problem(502, None).detail.contains("server"));
-        assert_eq!(plain_problem(418, None).detail, "The request failed (418).");
+    fn made_up_problems_name_the_photo_limits() {
+        let big = about_photos(made_up(413));
+        assert_eq!((big.status(), big.code()), (Some(413), Some("http_413")));
+        assert!(big.detail().contains("5 MiB"), "{}", big.detail());
+        assert!(about_photos(made_up(415)).detail().contains("WebP"));
+        assert_eq!(about_photos(made_up(418)).detail(), "The request failed (418).");
+        // A problem document of the server keeps its own words.
+        let ApiError::Problem { mut problem, .. } = made_up(413) else { unreachable!() };
+        problem.type_uri = "https://retail.test/problems/too-large".to_owned();
+        problem.detail = "Too large.".to_owned();
+        let server = ApiError::Problem { problem, retry_after_secs: None };
+        assert_eq!(about_photos(server).detail(), "Too large.");
+        assert_eq!(about_photos(ApiError::Timeout), ApiError::Timeout);
     }
 }
