@@ -136,3 +136,61 @@ fn a_backup_taken_while_the_worker_writes_restores_to_a_shop_that_reconciles() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["clean"], true, "{report}");
 }
+
+#[test]
+fn feed_import_applies_a_file_with_a_summary_and_checks_or_refuses_as_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let seeded = retail(dir.path()).arg("seed").output().unwrap();
+    let seeded = String::from_utf8_lossy(&seeded.stdout).into_owned();
+    assert!(seeded.contains("API key (shown this once): rk_"), "{seeded}");
+    let file = dir.path().join("feed.csv");
+    std::fs::write(
+        &file,
+        "sku,name,price,stock\nCLI-1,Cli one,1.15,3\nCLI-2,Cli two,2.00,1\nCLI-3,,1.00,1\n",
+    )
+    .unwrap();
+    let import = |extra: &[&str]| {
+        let mut c = retail(dir.path());
+        c.args(["feed", "import"]).arg(&file).args(["--partner", "1"]).args(extra);
+        c.output().unwrap()
+    };
+    // a dry run writes nothing
+    let out = import(&["--dry-run"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("validate_only mode") && summary(&text, "applied") == Some("no"), "{text}");
+    assert_eq!(summary(&text, "created"), Some("2"), "{text}");
+    // strict refuses the whole file for its bad row, and says so
+    let out = import(&["--strict"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("strict mode: 1 row(s) refused"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>()[..] == ["row", "4", "name", "is", "required"]),
+        "{text}"
+    );
+    // lenient (the partner's mode) applies the good rows
+    let out = import(&[]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{text}");
+    assert_eq!((summary(&text, "created"), summary(&text, "applied")), (Some("2"), Some("yes")), "{text}");
+    // the same file again is recognised
+    let out = import(&[]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("was applied before"));
+    // the books still agree
+    let out = retail(dir.path()).arg("reconcile").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    // no such partner, no such format
+    let out =
+        retail(dir.path()).args(["feed", "import"]).arg(&file).args(["--partner", "99"]).output().unwrap();
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("no partner 99"));
+}
+
+/// The value of a line of the import's summary table.
+fn summary<'a>(text: &'a str, what: &str) -> Option<&'a str> {
+    text.lines().find_map(|l| {
+        let mut words = l.split_whitespace();
+        (words.next() == Some(what)).then(|| words.next()).flatten()
+    })
+}
