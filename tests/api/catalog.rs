@@ -12,7 +12,7 @@ async fn list(app: &TestApp, query: &str) -> ProductList {
 async fn the_list_is_paginated_with_totals() {
     let app = spawn_app().await;
     app.seed().await;
-    let total = retail_server::seed::product_count() as i64;
+    let total = retail_server::seed::catalog_size() as i64;
     let first = list(&app, "").await;
     assert_eq!(first.items.len(), 20);
     assert_eq!(first.pagination.total, total);

@@ -78,6 +78,16 @@ async fn a_partner_is_onboarded_pushes_a_csv_and_shoppers_find_the_good_rows() {
         .await;
     assert_eq!(moves["items"][0]["reason"], format!("feed job {}", job.id));
     assert!(find(&app, "broken").await.items.is_empty());
+    // the catalog filters by partner, alone and with a search
+    let theirs: ProductList = app.get_json(&format!("/api/products?partner_id={}", p.partner.id), None).await;
+    let mut skus: Vec<&str> = theirs.items.iter().map(|x| x.sku.as_str()).collect();
+    skus.sort_unstable();
+    assert_eq!((skus, theirs.pagination.total), (vec!["TG-BLACK", "TG-GREEN"], 2));
+    let q: ProductList =
+        app.get_json(&format!("/api/products?partner_id={}&q=sencha", p.partner.id), None).await;
+    assert_eq!(q.items.iter().map(|x| x.sku.as_str()).collect::<Vec<_>>(), ["TG-GREEN"]);
+    let r = app.get("/api/products?partner_id=0", None).send().await.unwrap();
+    expect_problem(r, 400, "invalid_query").await;
 
     // the same file again: recognised, applied once
     let dup = push_ok(&app, &p.api_key, csv, "").await;

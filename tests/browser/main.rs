@@ -229,7 +229,7 @@ async fn a_customer_logs_in_sees_products_and_stays_logged_in_after_reload() {
         wait_until(tab, "product cards rendered by the WASM app", |t| count(t, ".product-card") >= 10);
         let first = text_of(tab, ".product-card .product-price").unwrap();
         assert!(first.contains('€'), "price shown as money: {first}");
-        let all = retail_server::seed::product_count() + retail_server::seed_feeds::DEMO_PRODUCTS;
+        let all = retail_server::seed::catalog_size();
         assert!(text_of(tab, "#page-info").unwrap().contains(&all.to_string()));
         tab.reload(false, None).unwrap();
         wait_until(tab, "session restored after reload", |t| {

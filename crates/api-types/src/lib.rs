@@ -297,6 +297,9 @@ pub struct ProductQuery {
     /// `true`: only products in a flash sale that is live now (`false` is the same as leaving
     /// it out).
     pub on_sale: Option<bool>,
+    /// Only the products this partner's feeds own.
+    #[cfg_attr(feature = "openapi", param(minimum = 1))]
+    pub partner_id: Option<i64>,
 }
 
 /// A category and how many visible products it holds.

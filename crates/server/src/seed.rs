@@ -271,6 +271,11 @@ pub async fn run(db: &Db) -> Result<SeedReport, ServiceError> {
     Ok(report)
 }
 
+/// Products the catalog shows after seeding: the shop's own and the demo partner's.
+pub fn catalog_size() -> usize {
+    product_count() + crate::seed_feeds::DEMO_PRODUCTS
+}
+
 /// Number of products the seed defines.
 pub fn product_count() -> usize {
     CATALOG.iter().map(|(_, _, items)| items.len()).sum()

@@ -68,8 +68,15 @@ impl ListRequest {
             })?;
         }
         let bound = |b: Option<i64>| b.map_or_else(String::new, |c| c.to_string());
+        if q.partner_id.is_some_and(|p| p < 1) {
+            return Err(ServiceError::invalid_query(retail_domain::FieldError::new(
+                "partner_id",
+                "must be at least 1",
+            )));
+        }
+        let partner = q.partner_id;
         let key = format!(
-            "{}|{}|{:?}|{}|{}|{}|{}|{}|{}|{}",
+            "{}|{}|{:?}|{}|{}|{}|{}|{}|{}|{}|{}",
             page.page,
             page.per_page,
             sort,
@@ -80,10 +87,11 @@ impl ListRequest {
             bound(price.max),
             in_stock,
             on_sale,
+            bound(partner),
         );
         // Set again when the page is built (see `list`).
         let on_sale_at = on_sale.then(Utc::now);
-        let filter = ProductFilter { category, fts, include_inactive, price, in_stock, on_sale_at };
+        let filter = ProductFilter { category, fts, include_inactive, price, in_stock, partner, on_sale_at };
         Ok(ListRequest { filter, sort, page, key })
     }
 }

@@ -97,6 +97,8 @@ pub struct ProductFilter {
     pub price: PriceRange,
     /// Only products with stock on hand.
     pub in_stock: bool,
+    /// Only the products this partner's feeds own.
+    pub partner: Option<i64>,
     /// Only products in a flash sale live at this time: started, not past its end and not
     /// ended early.
     pub on_sale_at: Option<DateTime<Utc>>,
@@ -149,6 +151,9 @@ pub fn list_with_rank_window(
         if let Some(max) = f.price.max {
             q = q.filter(products::price_cents.le(max));
         }
+        if let Some(p) = f.partner {
+            q = q.filter(products::partner_id.eq(p));
+        }
         if f.in_stock {
             // Literal, not bound: only then can SQLite use the partial index `products_in_stock`.
             q = q.filter(sql::<Bool>("products.stock > 0"));
@@ -188,7 +193,8 @@ pub fn list_with_rank_window(
 /// `FROM ... WHERE ...` shared by the full-text statements: the FTS index drives (`CROSS
 /// JOIN` fixes that order, so SQLite never probes the index once per product) and each match
 /// meets its product once, by primary key. Binds, for the filters present: the MATCH
-/// expression, the category, the lowest and highest price, the sale time (three times).
+/// expression, the category, the lowest and highest price, the partner, the sale time (three
+/// times).
 fn fts_from(f: &ProductFilter) -> String {
     let mut s = String::from(
         "FROM products_fts CROSS JOIN products p ON p.id = products_fts.rowid \
@@ -205,6 +211,9 @@ fn fts_from(f: &ProductFilter) -> String {
     }
     if f.price.max.is_some() {
         s.push_str(" AND p.price_cents <= ?");
+    }
+    if f.partner.is_some() {
+        s.push_str(" AND p.partner_id = ?");
     }
     if f.in_stock {
         s.push_str(" AND p.stock > 0");
@@ -229,7 +238,7 @@ fn fts_query<'a>(
     if let Some(cat) = &f.category {
         q = q.bind::<Text, _>(cat.as_str());
     }
-    for bound in [f.price.min, f.price.max].into_iter().flatten() {
+    for bound in [f.price.min, f.price.max, f.partner].into_iter().flatten() {
         q = q.bind::<BigInt, _>(bound);
     }
     if let Some(now) = f.on_sale_at {
