@@ -162,6 +162,7 @@ bench: deps-bench
 	cargo build --release -p retail-server
 	tests/bench.sh
 	tests/bench_search.sh
+	tests/bench_search_distinct.sh
 	tests/bench_login.sh
 	tests/bench_checkout.sh
 	tests/bench_mixed.sh
