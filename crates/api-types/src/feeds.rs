@@ -136,8 +136,13 @@ pub struct PartnerKey {
 #[serde(deny_unknown_fields)]
 pub struct NewPartner {
     /// Name, 1 to 200 characters, unique.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F]*\S[^\x00-\x1F\x7F-\x9F]*$"))]
     pub name: String,
     /// Contact address.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 3, max_length = 254, pattern = r"^[!-?A-~]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+    )]
     pub contact_email: String,
     /// Default mode: `lenient` (default) or `strict`.
     #[serde(default)]
@@ -147,12 +152,15 @@ pub struct NewPartner {
     pub price_column: Option<PriceColumn>,
     /// Currency of rows that name none (default `EUR`).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^(EUR|USD|GBP|eur|usd|gbp)$"))]
     pub currency: Option<String>,
     /// Feed calls per minute (1 to 100,000; default 60).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100000))]
     pub rate_per_minute: Option<i64>,
     /// Largest feed body in bytes (1 KiB to 1 GiB; default 50 MiB).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1024, maximum = 1073741824))]
     pub max_body_bytes: Option<i64>,
 }
 
@@ -163,9 +171,14 @@ pub struct NewPartner {
 pub struct PartnerPatch {
     /// New name.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F]*\S[^\x00-\x1F\x7F-\x9F]*$"))]
     pub name: Option<String>,
     /// New contact address.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 3, max_length = 254, pattern = r"^[!-?A-~]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+    )]
     pub contact_email: Option<String>,
     /// Suspend or reactivate.
     #[serde(default)]
@@ -178,12 +191,15 @@ pub struct PartnerPatch {
     pub price_column: Option<PriceColumn>,
     /// Default currency.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^(EUR|USD|GBP|eur|usd|gbp)$"))]
     pub currency: Option<String>,
-    /// Feed calls per minute.
+    /// Feed calls per minute (1 to 100,000).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100000))]
     pub rate_per_minute: Option<i64>,
-    /// Largest feed body in bytes.
+    /// Largest feed body in bytes (1 KiB to 1 GiB).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1024, maximum = 1073741824))]
     pub max_body_bytes: Option<i64>,
 }
 
@@ -205,6 +221,7 @@ pub struct RotateKey {
     /// How long the keys in use keep working, in seconds (0 to 30 days; default: the
     /// `partners.key_grace_secs` setting, 24 h).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 2592000))]
     pub grace_secs: Option<i64>,
 }
 
@@ -237,8 +254,8 @@ pub struct PartnerList {
 #[cfg_attr(feature = "openapi", derive(IntoParams))]
 #[serde(deny_unknown_fields)]
 pub struct PartnerQuery {
-    /// Page number (from 1).
-    #[cfg_attr(feature = "openapi", param(minimum = 1))]
+    /// Page number (1 to 100,000).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100000))]
     pub page: Option<u32>,
     /// Page size (1 to 100, default 20).
     #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
@@ -376,13 +393,14 @@ pub struct FeedUploadQuery {
 #[serde(deny_unknown_fields)]
 pub struct FeedJobQuery {
     /// Only this partner's jobs.
+    #[cfg_attr(feature = "openapi", param(minimum = 1))]
     pub partner_id: Option<i64>,
     /// Only jobs in this state.
     #[serde(default)]
     #[cfg_attr(feature = "openapi", param(inline))]
     pub state: Option<FeedJobState>,
-    /// Page number (from 1).
-    #[cfg_attr(feature = "openapi", param(minimum = 1))]
+    /// Page number (1 to 100,000).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100000))]
     pub page: Option<u32>,
     /// Page size (1 to 100, default 20).
     #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
@@ -447,10 +465,13 @@ pub struct ScheduleRun {
 #[serde(deny_unknown_fields)]
 pub struct NewSchedule {
     /// Whose feed.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub partner_id: i64,
     /// The feed's URL (http or https).
+    #[cfg_attr(feature = "openapi", schema(min_length = 9, max_length = 2000, pattern = r"^https?://[!-~]+$"))]
     pub url: String,
     /// Seconds between pulls (60 to 2,592,000).
+    #[cfg_attr(feature = "openapi", schema(minimum = 60, maximum = 2592000))]
     pub interval_secs: i64,
     /// Whether it runs (default true).
     #[serde(default)]
@@ -464,9 +485,11 @@ pub struct NewSchedule {
 pub struct SchedulePatch {
     /// New URL.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(min_length = 9, max_length = 2000, pattern = r"^https?://[!-~]+$"))]
     pub url: Option<String>,
-    /// New interval.
+    /// New interval (60 to 2,592,000 seconds).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 60, maximum = 2592000))]
     pub interval_secs: Option<i64>,
     /// Pause or resume.
     #[serde(default)]
