@@ -136,12 +136,23 @@ pub struct PartnerKey {
 #[serde(deny_unknown_fields)]
 pub struct NewPartner {
     /// Name, 1 to 200 characters, unique.
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F]*\S[^\x00-\x1F\x7F-\x9F]*$"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = r"^[^\x00-\x1F\x7F-\x9F]*\S[^\x00-\x1F\x7F-\x9F]*$"
+        )
+    )]
     pub name: String,
     /// Contact address.
     #[cfg_attr(
         feature = "openapi",
-        schema(min_length = 3, max_length = 254, pattern = r"^[!-?A-~]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+        schema(
+            min_length = 3,
+            max_length = 254,
+            pattern = r"^[!-?A-~]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$"
+        )
     )]
     pub contact_email: String,
     /// Default mode: `lenient` (default) or `strict`.
@@ -171,13 +182,24 @@ pub struct NewPartner {
 pub struct PartnerPatch {
     /// New name.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200, pattern = r"^[^\x00-\x1F\x7F-\x9F]*\S[^\x00-\x1F\x7F-\x9F]*$"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = r"^[^\x00-\x1F\x7F-\x9F]*\S[^\x00-\x1F\x7F-\x9F]*$"
+        )
+    )]
     pub name: Option<String>,
     /// New contact address.
     #[serde(default)]
     #[cfg_attr(
         feature = "openapi",
-        schema(min_length = 3, max_length = 254, pattern = r"^[!-?A-~]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+        schema(
+            min_length = 3,
+            max_length = 254,
+            pattern = r"^[!-?A-~]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$"
+        )
     )]
     pub contact_email: Option<String>,
     /// Suspend or reactivate.
@@ -468,7 +490,10 @@ pub struct NewSchedule {
     #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub partner_id: i64,
     /// The feed's URL (http or https).
-    #[cfg_attr(feature = "openapi", schema(min_length = 9, max_length = 2000, pattern = r"^https?://[!-~]+$"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 9, max_length = 2000, pattern = r"^https?://[!-~]+$")
+    )]
     pub url: String,
     /// Seconds between pulls (60 to 2,592,000).
     #[cfg_attr(feature = "openapi", schema(minimum = 60, maximum = 2592000))]
@@ -485,7 +510,10 @@ pub struct NewSchedule {
 pub struct SchedulePatch {
     /// New URL.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(min_length = 9, max_length = 2000, pattern = r"^https?://[!-~]+$"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 9, max_length = 2000, pattern = r"^https?://[!-~]+$")
+    )]
     pub url: Option<String>,
     /// New interval (60 to 2,592,000 seconds).
     #[serde(default)]
