@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use reqwest::Response;
 use retail_api_types::{FeedJob, FeedJobState, FeedResult, FeedSchedule, PartnerCreated, ProductList};
-use retail_tests::{TestApp, expect_problem, spawn_app};
+use retail_tests::{TestApp, expect_problem, metric, spawn_app};
 use serde_json::{Value, json};
 
 async fn shop() -> (TestApp, String) {
@@ -58,7 +58,13 @@ async fn a_partner_is_onboarded_pushes_a_csv_and_shoppers_find_the_good_rows() {
     assert!(!again.to_string().contains(&p.api_key[16..]));
 
     let csv = "sku,name,price,stock,category\nTG-GREEN,Sencha green tea,4.50,10,tea\nTG-BAD,Broken tea,-1,1,tea\nTG-BLACK,\"Qwertea black, strong\",1.15,3,tea\n";
+    let before = app.metrics().await;
     let res = push_ok(&app, &p.api_key, csv, "").await;
+    let after = app.metrics().await;
+    for (outcome, n) in [("accepted", 2.0), ("rejected", 1.0)] {
+        let series = format!(r#"retail_feed_rows_total{{outcome="{outcome}"}}"#);
+        assert_eq!(metric(&after, &series).unwrap() - metric(&before, &series).unwrap(), n, "{outcome}");
+    }
     assert!(!res.duplicate);
     let job = &res.job;
     assert_eq!(

@@ -1,6 +1,7 @@
 //! What production logs, read back: every auth and payment path is driven against the real
 //! server while the production JSON layer writes to memory, and the log (and the monitoring
-//! API's log buffer) must then hold none of the passwords, tokens or card tokens sent, while
+//! API's log buffer) must then hold none of the passwords, tokens, card tokens or partner API
+//! keys sent, while
 //! still carrying the request lines (request ID, route, status, latency, user ID).
 //!
 //! A test binary of its own: it installs the global subscriber, which the other binaries'
@@ -133,6 +134,45 @@ async fn no_secret_reaches_the_log_on_any_auth_or_payment_path() {
     assert!(r.status().is_success(), "{}", r.status());
     let r = post(&app, "/api/auth/refresh", &json!({"refresh_token": login.refresh_token}), None, None).await;
     assert_eq!(r.status(), 401, "a spent refresh token");
+
+    // partners: onboarding, a feed pushed with the key, a rotation, a bad key
+    let admin = app.token_for("admin").await;
+    let created: Value = app
+        .post_json(
+            "/api/admin/partners",
+            &json!({"name": "Log Supplier", "contact_email": "log@supplier.test"}),
+            Some(&admin),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key = created["api_key"].as_str().unwrap().to_owned();
+    let id = created["partner"]["id"].as_i64().unwrap();
+    let push = |k: String| {
+        app.client
+            .post(app.url("/api/partner/feeds"))
+            .header("X-API-Key", k)
+            .header("content-type", "text/csv")
+            .body("sku,name,price\nLOG-1,Log thing,1.00\n")
+            .send()
+    };
+    assert_eq!(push(key.clone()).await.unwrap().status(), 200);
+    let rotated: Value = app
+        .post_json(&format!("/api/admin/partners/{id}/keys"), &json!({}), Some(&admin))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let new_key = rotated["api_key"].as_str().unwrap().to_owned();
+    assert_eq!(push(new_key.clone()).await.unwrap().status(), 200);
+    let wrong = format!("{}x", &new_key[..new_key.len() - 1]);
+    assert_eq!(push(wrong.clone()).await.unwrap().status(), 401);
+    secrets.extend([key, new_key, wrong]);
 
     let text = log.text();
     for s in &secrets {
