@@ -107,6 +107,7 @@ impl CatalogQuery {
             max_price_cents: self.max_price_cents,
             in_stock: self.in_stock.then_some(true),
             on_sale: self.on_sale.then_some(true),
+            partner_id: None,
         }
     }
 
