@@ -1,6 +1,7 @@
-# Shared by tests/bench_checkout.sh, bench_mixed.sh and bench_chaos.sh (sourced, not run):
-# the checks for the tools, a free port on 127.0.0.1, a temporary data directory removed on
-# exit (with the server), the settings every checkout bench runs with, and helpers.
+# Shared by tests/bench_checkout.sh, bench_mixed.sh, bench_chaos.sh, bench_feeds.sh and
+# bench_search_distinct.sh (sourced, not run): the checks for the tools, a free port on
+# 127.0.0.1, a temporary data directory removed on exit (with the server), the settings every
+# such bench runs with, and helpers.
 # The sourcing script sets NAME (for messages) and BIN first; it may export more RETAIL_*
 # settings before calling `start_server`.
 

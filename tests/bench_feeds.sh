@@ -11,23 +11,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+NAME=bench_feeds
 BIN=target/release/retail
 ROWS=${BENCH_FEED_ROWS:-100000}
 MAX_S=${BENCH_FEED_MAX_S:-3}
 MAX_MB=${BENCH_FEED_MAX_MB:-100}
-PORT=${BENCH_PORT:-18183}
-[ -x "$BIN" ] || { echo "bench_feeds: $BIN missing; run: cargo build --release -p retail-server"; exit 2; }
-DIR=$(mktemp -d)
-PID=
-cleanup() {
-  if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
-  rm -rf "$DIR"
-}
-trap cleanup EXIT
-
-export RETAIL_DATA_DIR=$DIR RETAIL_DIST_DIR=$DIR/no-spa RETAIL_ADDR=127.0.0.1:$PORT
-export RETAIL_LIMITS__API_PER_IP_BURST=0
-export RETAIL_LOG__TO_STDOUT=false
+# shellcheck source=tests/bench_checkout_common.sh
+. tests/bench_checkout_common.sh
 # applied while the client waits, so that the wall time is the ingest's
 export RETAIL_PARTNERS__ASYNC_ABOVE_BYTES=1000000000
 
@@ -50,10 +40,7 @@ gen "$DIR/feed-cli.csv" BFC
 echo "bench_feeds: $ROWS rows, $(du -h "$DIR/feed-http.csv" | cut -f1) per file"
 
 SEED_OUT=$("$BIN" seed)
-"$BIN" serve >"$DIR/serve.out" 2>&1 &
-PID=$!
-for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/ready" >/dev/null && break; sleep 0.1; done
-BASE="http://127.0.0.1:$PORT"
+start_server
 ADMIN=$(curl -fs -H 'content-type: application/json' \
   -d "{\"email\":\"admin@retail.test\",\"password\":\"$(sed -n 's/^ *admin *admin@retail.test *//p' <<<"$SEED_OUT")\"}" \
   "$BASE/api/auth/login" | jq -r .access_token)

@@ -7,27 +7,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+NAME=bench_search_distinct
 BIN=target/release/retail
 PRODUCTS=${BENCH_PRODUCTS:-10000}
 MAX=${BENCH_SEARCH_P99_MS:-10}
-PORT=${BENCH_PORT:-18184}
-[ -x "$BIN" ] || { echo "bench_search_distinct: $BIN missing; run: cargo build --release -p retail-server"; exit 2; }
-DIR=$(mktemp -d)
-PID=
-cleanup() {
-  if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
-  rm -rf "$DIR"
-}
-trap cleanup EXIT
-export RETAIL_DATA_DIR=$DIR RETAIL_DIST_DIR=$DIR/no-spa RETAIL_ADDR=127.0.0.1:$PORT
-export RETAIL_LIMITS__API_PER_IP_BURST=0 RETAIL_LOG__TO_STDOUT=false
+# shellcheck source=tests/bench_checkout_common.sh
+. tests/bench_checkout_common.sh
 
 "$BIN" bench-data --products "$PRODUCTS" >/dev/null
-"$BIN" serve >"$DIR/serve.out" 2>&1 &
-PID=$!
-for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/ready" >/dev/null && break; sleep 0.1; done
-wrk -t2 -c50 -d2s -s tests/bench_search_distinct.lua "http://127.0.0.1:$PORT" >/dev/null   # warm-up
-out=$(wrk -t2 -c50 -d10s --latency -s tests/bench_search_distinct.lua "http://127.0.0.1:$PORT")
+start_server
+wrk -t2 -c50 -d2s -s tests/bench_search_distinct.lua "$BASE" >/dev/null   # warm-up
+out=$(wrk -t2 -c50 -d10s --latency -s tests/bench_search_distinct.lua "$BASE")
 line=$(grep '^SEARCH' <<<"$out")
 p99=$(sed -n 's/.*p99_ms=\([0-9.]*\).*/\1/p' <<<"$line")
 echo

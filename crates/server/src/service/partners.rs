@@ -137,16 +137,17 @@ struct Checked {
     max_body_bytes: Option<i64>,
 }
 
-#[allow(clippy::too_many_arguments)]
-fn check(
-    name: Option<&str>,
-    contact_email: Option<&str>,
-    mode: Option<FeedMode>,
-    price: Option<PriceColumn>,
-    currency: Option<&str>,
-    rate: Option<i64>,
-    body: Option<i64>,
-) -> Result<Checked, ServiceError> {
+/// Checks the settings a new partner or a change names.
+fn check(p: &PartnerPatch) -> Result<Checked, ServiceError> {
+    let (name, contact_email, mode, price, currency, rate, body) = (
+        p.name.as_deref(),
+        p.contact_email.as_deref(),
+        p.mode,
+        p.price_column,
+        p.currency.as_deref(),
+        p.rate_per_minute,
+        p.max_body_bytes,
+    );
     let mut errors = ValidationErrors::default();
     let name = name.and_then(|n| {
         let n = n.trim();
@@ -232,15 +233,16 @@ pub async fn create(
     }
     caller.require(Permission::ManagePartners)?;
     errors.finish(|| Some(()))?;
-    let checked = check(
-        Some(&req.name),
-        Some(&req.contact_email),
-        req.mode,
-        req.price_column,
-        req.currency.as_deref(),
-        req.rate_per_minute,
-        req.max_body_bytes,
-    )?;
+    let checked = check(&PartnerPatch {
+        name: Some(req.name),
+        contact_email: Some(req.contact_email),
+        status: None,
+        mode: req.mode,
+        price_column: req.price_column,
+        currency: req.currency,
+        rate_per_minute: req.rate_per_minute,
+        max_body_bytes: req.max_body_bytes,
+    })?;
     write_as(&state.db, caller, Permission::ManagePartners, move |c, caller| {
         let now = Utc::now();
         let row = repo::insert(c, &checked.fields(), now)?.ok_or_else(name_taken)?;
@@ -294,15 +296,7 @@ pub async fn update(
     req: PartnerPatch,
 ) -> Result<Partner, ServiceError> {
     caller.require(Permission::ManagePartners)?;
-    let checked = check(
-        req.name.as_deref(),
-        req.contact_email.as_deref(),
-        req.mode,
-        req.price_column,
-        req.currency.as_deref(),
-        req.rate_per_minute,
-        req.max_body_bytes,
-    )?;
+    let checked = check(&req)?;
     let status = req.status.map(PartnerStatus::as_str);
     let changes = serde_json::to_value(&req).unwrap_or_default();
     let done = write_as(&state.db, caller, Permission::ManagePartners, move |c, caller| {

@@ -499,36 +499,17 @@ pub async fn run(
     let valid = scanned.total.saturating_sub(u64::try_from(bad.len()).unwrap_or(0));
     let reason = format!("feed job {}", job.id);
     let chunk = cfg.batch_rows;
-    let mut tally =
-        if mode == Mode::Strict || mode == Mode::ValidateOnly || !mode.writes(scanned.errors.len()) {
-            pass(db, partner.id, format, &body, contract, &bad, (chunk, None), None).await?
-        } else {
-            pass(
-                db,
-                partner.id,
-                format,
-                &body,
-                contract,
-                &bad,
-                (chunk, Some(reason.clone())),
-                progress.map(|p| (p, valid)),
-            )
-            .await?
-        };
+    // the valid rows through the database: applied (lenient), or only compared first
+    let streamed = |write: bool| {
+        let (reason, progress) =
+            if write { (Some(reason.clone()), progress.map(|p| (p, valid))) } else { (None, None) };
+        pass(db, partner.id, format, &body, contract, &bad, (chunk, reason), progress)
+    };
+    let mut tally = streamed(mode == Mode::Lenient).await?;
     scanned.errors.append(&mut tally.errors);
     let writes = mode.writes(scanned.errors.len());
     if mode == Mode::Strict && writes {
-        tally = pass(
-            db,
-            partner.id,
-            format,
-            &body,
-            contract,
-            &bad,
-            (chunk, Some(reason)),
-            progress.map(|p| (p, valid)),
-        )
-        .await?;
+        tally = streamed(true).await?;
         scanned.errors.append(&mut tally.errors);
     }
     scanned.errors.sort_by_key(|e| e.row);
