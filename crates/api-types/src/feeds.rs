@@ -489,10 +489,15 @@ pub struct NewSchedule {
     /// Whose feed.
     #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub partner_id: i64,
-    /// The feed's URL (http or https).
+    /// The feed's URL: http or https, a host name or IPv4 address, an optional port, a path of
+    /// printable ASCII.
     #[cfg_attr(
         feature = "openapi",
-        schema(min_length = 9, max_length = 2000, pattern = r"^https?://[!-~]+$")
+        schema(
+            min_length = 8,
+            max_length = 2000,
+            pattern = r"^https?://[A-Za-z0-9.-]+(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(/[!-~]*)?$"
+        )
     )]
     pub url: String,
     /// Seconds between pulls (60 to 2,592,000).
@@ -512,7 +517,11 @@ pub struct SchedulePatch {
     #[serde(default)]
     #[cfg_attr(
         feature = "openapi",
-        schema(min_length = 9, max_length = 2000, pattern = r"^https?://[!-~]+$")
+        schema(
+            min_length = 8,
+            max_length = 2000,
+            pattern = r"^https?://[A-Za-z0-9.-]+(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(/[!-~]*)?$"
+        )
     )]
     pub url: Option<String>,
     /// New interval (60 to 2,592,000 seconds).

@@ -38,17 +38,30 @@ fn dto(r: FeedScheduleRow, runs: Vec<ScheduleRunRow>) -> FeedSchedule {
     }
 }
 
+/// A feed URL as the schema states it: `http` or `https`, a host of letters, digits, `.` and
+/// `-`, an optional port 1 to 65535 (no leading zero), an optional path of printable ASCII.
 fn check_url(url: &str) -> Result<String, ServiceError> {
-    let u = url.trim();
-    let ok = (u.starts_with("http://") || u.starts_with("https://"))
-        && u.len() <= 2000
-        && u.len() > "https://".len()
-        && !u.chars().any(|c| c.is_control() || c.is_whitespace());
-    if ok {
-        Ok(u.to_owned())
-    } else {
-        Err(ServiceError::invalid("url", "must be an http or https URL (at most 2000 characters)"))
+    let bad = || {
+        ServiceError::invalid(
+            "url",
+            "must be an http or https URL with a host name (at most 2000 characters)",
+        )
+    };
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://")).ok_or_else(bad)?;
+    let (authority, path) = rest.find('/').map_or((rest, ""), |i| rest.split_at(i));
+    let (host, port) = match authority.split_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (authority, None),
+    };
+    let host_ok =
+        !host.is_empty() && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+    let port_ok =
+        port.is_none_or(|p| !p.starts_with('0') && p.len() <= 5 && p.parse::<u16>().is_ok_and(|n| n >= 1));
+    let path_ok = path.bytes().all(|b| b.is_ascii_graphic());
+    if url.len() > 2000 || !host_ok || !port_ok || !path_ok || reqwest::Url::parse(url).is_err() {
+        return Err(bad());
     }
+    Ok(url.to_owned())
 }
 
 fn check_interval(secs: i64) -> Result<i64, ServiceError> {
@@ -315,4 +328,30 @@ pub async fn run_due(db: &Db, cfg: &PartnerSettings, limit: usize) -> Result<usi
         .await?;
     }
     Ok(ran)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_url;
+
+    #[test]
+    fn feed_urls_are_http_with_a_plain_host() {
+        for ok in ["http://a.b", "https://feeds.example.com:8443/v1/feed.csv?x=1", "http://127.0.0.1:65535/f"]
+        {
+            assert!(check_url(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "ftp://a.b",
+            "http://",
+            "http://[::1]/f",
+            "http://a:0/",
+            "http://a:65536/",
+            "http://a:080/",
+            "http://a b/",
+            "http://a/\u{7f}",
+            " http://a",
+        ] {
+            assert!(check_url(bad).is_err(), "{bad}");
+        }
+    }
 }
