@@ -587,6 +587,8 @@ tools TOO hammer, screwdriver set, cordless drill, tape measure, spirit level, w
             progress(added, count, started);
         }
         eprintln!();
+        // a bulk load: the search index in one piece, as fast to search as it gets
+        db.write_alone(products::optimize_search_index).await.map_err(|e| e.to_string())?;
         Ok(added)
     }
 

@@ -353,7 +353,8 @@ pub async fn notify_pass(
 }
 
 /// One feed pass: due schedules pulled (their new files queued), then queued feed jobs run
-/// (up to 20). Returns (schedules run, jobs succeeded, failed, retried).
+/// (up to 20), then the search index merged where writes left it in many pieces (see
+/// [`search_upkeep`]). Returns (schedules run, jobs succeeded, failed, retried).
 pub async fn feeds_pass(
     db: &Db,
     cfg: &crate::config::PartnerSettings,
@@ -362,7 +363,29 @@ pub async fn feeds_pass(
 ) -> Result<(usize, (usize, usize, usize)), ServiceError> {
     let pulled = crate::service::feeds::schedules::run_due(db, cfg, 20).await?;
     let jobs = crate::service::feeds::work(db, cfg, owner, 20, metrics).await?;
+    let merged = search_upkeep(db, SEARCH_MERGE_STEPS).await?;
+    if merged > 0 {
+        tracing::info!(steps = merged, "search index merged");
+    }
     Ok((pulled, jobs))
+}
+
+/// Most merge steps of the search index one pass takes (each a short write transaction of
+/// its own, at most `SEARCH_MERGE_PAGES` pages): a large feed's index is merged over a few
+/// passes, never in one long hold of the writer.
+pub const SEARCH_MERGE_STEPS: usize = 16;
+
+/// Merges the full-text index in up to `steps` short transactions, stopping once there is
+/// nothing left to merge; returns the steps that merged something.
+pub async fn search_upkeep(db: &Db, steps: usize) -> Result<usize, ServiceError> {
+    let mut merged = 0;
+    while merged < steps {
+        if !db.write_alone(retail_store::repo::products::merge_search_index).await? {
+            break;
+        }
+        merged += 1;
+    }
+    Ok(merged)
 }
 
 /// Runs passes every `every` until SIGTERM or SIGINT; a pass under way finishes first.

@@ -283,6 +283,30 @@ impl Db {
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
+        self.queue_write(false, f).await
+    }
+
+    /// Like [`Db::write`], for one large write (a chunk of a partner feed): it gets a
+    /// transaction of its own, never shared with other writes, and runs without a savepoint.
+    /// Inside a savepoint SQLite keeps the original of every page each statement touches
+    /// until the savepoint ends, so that journal (memory, and the time to fill it) grows with
+    /// the write; outside one it is dropped after each statement. Its changes all commit or,
+    /// if `f` fails, none do.
+    pub async fn write_alone<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut Conn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        self.queue_write(true, f).await
+    }
+
+    async fn queue_write<T, E, F>(&self, alone: bool, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut Conn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
         let (tx, rx) = tokio::sync::oneshot::channel::<Result<T, E>>();
         let slot = Arc::new(Mutex::new(Some(tx)));
         let span = tracing::Span::current();
@@ -293,19 +317,26 @@ impl Db {
                 gone.lock().map(|g| g.as_ref().is_none_or(|t| t.is_closed())).unwrap_or(true)
             }),
             refuse: Box::new(move |e| answer(&refuse, Err(E::from(e)))),
+            alone,
             run: Box::new(move |c| {
                 let _enter = span.enter();
-                let r = c.transaction(|c| f(c).map_err(TxError::App)).map_err(|e| match e {
-                    TxError::App(e) => e,
-                    TxError::Diesel(d) => E::from(StoreError::from(d)),
-                });
-                Box::new(move |commit_failed: Option<&str>| {
+                let r = if alone {
+                    f(c)
+                } else {
+                    c.transaction(|c| f(c).map_err(TxError::App)).map_err(|e| match e {
+                        TxError::App(e) => e,
+                        TxError::Diesel(d) => E::from(StoreError::from(d)),
+                    })
+                };
+                let ok = r.is_ok();
+                let finish: Finish = Box::new(move |commit_failed: Option<&str>| {
                     let r = match (r, commit_failed) {
                         (Ok(_), Some(why)) => Err(E::from(StoreError::Busy(format!("commit failed: {why}")))),
                         (r, _) => r,
                     };
                     answer(&done, r);
-                })
+                });
+                (finish, ok)
             }),
         };
         match self.writer.try_send(job) {
@@ -377,9 +408,16 @@ struct Job {
     gone: Box<dyn Fn() -> bool + Send>,
     /// Answers it with an error, unrun.
     refuse: Box<dyn FnOnce(StoreError) + Send>,
-    /// Runs it in a savepoint of the open transaction.
-    run: Box<dyn FnOnce(&mut Conn) -> Finish + Send>,
+    /// Whether it runs in a transaction of its own, without a savepoint (see
+    /// [`Db::write_alone`]).
+    alone: bool,
+    /// Runs it in the open transaction (in a savepoint of its own unless `alone`); says
+    /// whether it succeeded.
+    run: RunJob,
 }
+
+/// Runs a write; answers how to deliver its result and whether it succeeded.
+type RunJob = Box<dyn FnOnce(&mut Conn) -> (Finish, bool) + Send>;
 
 /// Sets the calling thread's niceness (Linux: a thread is a task of its own to `setpriority`).
 #[cfg(target_os = "linux")]
@@ -426,11 +464,17 @@ impl Writer {
     }
 
     /// Until every `Db` handle is gone: take the queued writes, run them, commit, answer.
+    /// A write that runs alone ends the batch it is found in and makes the next one.
     fn serve(self) {
-        while let Ok(first) = self.queue.recv() {
+        let mut next: Option<Job> = None;
+        while let Some(first) = next.take().or_else(|| self.queue.recv().ok()) {
             let mut batch = vec![first];
-            while batch.len() < self.batch {
+            while !batch[0].alone && batch.len() < self.batch {
                 match self.queue.try_recv() {
+                    Ok(j) if j.alone => {
+                        next = Some(j);
+                        break;
+                    }
                     Ok(j) => batch.push(j),
                     Err(_) => break,
                 }
@@ -470,8 +514,16 @@ impl Writer {
         }
         let mut finished = Vec::with_capacity(jobs.len());
         for j in jobs {
+            let alone = j.alone;
             match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (j.run)(&mut c))) {
-                Ok(finish) => finished.push(finish),
+                Ok((finish, false)) if alone => {
+                    // no savepoint to undo it by itself: its transaction, which holds it alone, is rolled back
+                    let _ =
+                        <AnsiTransactionManager as TransactionManager<Conn>>::rollback_transaction(&mut *c);
+                    finish(None);
+                    return;
+                }
+                Ok((finish, _)) => finished.push(finish),
                 Err(_) => {
                     // The panicking write's caller hears `WriterFailed` (its answer slot is
                     // dropped); the transaction may be in any state, so the whole batch is

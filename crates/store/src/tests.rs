@@ -963,3 +963,110 @@ async fn the_in_stock_filter_counts_through_its_partial_index() {
     assert!(page.1.iter().any(|s| s.contains("products_active_name")), "{plans:#?}");
     assert!(!page.1.iter().any(|s| s.contains("TEMP B-TREE")), "{plans:#?}");
 }
+
+// ---- writes alone: a transaction of their own, no savepoint ----
+
+#[tokio::test]
+async fn a_write_alone_commits_by_itself_and_a_failing_one_undoes_all_it_did() {
+    let (_d, db) = open();
+    let p =
+        db.write(|c| products::insert(c, &product("A-1", "Alone", "test", 100), Utc::now())).await.unwrap();
+    // hold the writer so that ordinary writes and writes alone queue up together
+    let (held, started, release) = hold_writer(&db);
+    started.await.unwrap();
+    let spawn_write = |alone: bool, fail: bool| {
+        let db = db.clone();
+        tokio::spawn(async move {
+            let f = move |c: &mut crate::Conn| {
+                products::apply_stock_delta(c, p.id, 1, "queued", None, Utc::now())?;
+                products::apply_stock_delta(c, p.id, 1, "queued", None, Utc::now())?;
+                if fail {
+                    return Err(StoreError::Corrupt("this write fails after its changes".into()));
+                }
+                Ok(())
+            };
+            if alone { db.write_alone(f).await } else { db.write(f).await }
+        })
+    };
+    let writes = vec![
+        spawn_write(false, false),
+        spawn_write(true, false),
+        spawn_write(false, false),
+        spawn_write(true, true),
+        spawn_write(false, false),
+    ];
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    release.send(()).unwrap();
+    held.await.unwrap().unwrap();
+    let mut outcomes = Vec::new();
+    for w in writes {
+        outcomes.push(w.await.unwrap().is_ok());
+    }
+    assert_eq!(outcomes, vec![true, true, true, false, true]);
+    // four writes of two units each; both changes of the failing one undone
+    let after = db.read(move |c| products::by_id(c, p.id)).await.unwrap().unwrap();
+    assert_eq!(after.stock, 8);
+    assert!(db.read(products::stock_discrepancies).await.unwrap().is_empty());
+    // the writer goes on
+    assert!(db.write_alone(products::catalog_version).await.is_ok());
+}
+
+#[derive(QueryableByName)]
+struct N {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// Segments of the full-text index (FTS5's `_idx` table has rows for each segment).
+fn fts_segments(c: &mut crate::Conn) -> i64 {
+    diesel::sql_query("SELECT count(DISTINCT segid) AS n FROM products_fts_idx").get_result::<N>(c).unwrap().n
+}
+
+#[tokio::test]
+async fn writes_leave_the_search_index_in_pieces_and_upkeep_merges_them_without_changing_answers() {
+    let (_d, db) = open();
+    // writes merge once a level holds 16 segments (set by migration), not FTS5's default 4
+    let automerge = db
+        .read(|c| {
+            let q = "SELECT CAST(v AS INTEGER) AS n FROM products_fts_config WHERE k = 'automerge'";
+            Ok::<_, StoreError>(diesel::sql_query(q).get_result::<N>(c).unwrap().n)
+        })
+        .await
+        .unwrap();
+    assert_eq!(automerge, 16);
+    for i in 0..24 {
+        // one committed write each: one more segment each
+        db.write_alone(move |c| {
+            products::insert(
+                c,
+                &product(&format!("M-{i}"), &format!("Merge lamp {i}"), "test", 100),
+                Utc::now(),
+            )
+        })
+        .await
+        .unwrap();
+    }
+    let page = PageRequest::parse(None, Some(50)).unwrap();
+    let search = move |c: &mut crate::Conn| {
+        let f = ProductFilter { fts: search_query("lamp"), ..Default::default() };
+        let (rows, total) = products::list(c, &f, ProductSort::Relevance, page)?;
+        Ok::<_, StoreError>((rows.into_iter().map(|r| r.id).collect::<Vec<_>>(), total))
+    };
+    let before = db.read(search).await.unwrap();
+    let pieces = db.read(|c| Ok::<_, StoreError>(fts_segments(c))).await.unwrap();
+    assert!(pieces >= 4, "{pieces} segments");
+    let mut steps = 0;
+    while db.write_alone(products::merge_search_index).await.unwrap() {
+        steps += 1;
+        assert!(steps < 100, "merging never ends");
+    }
+    assert!(steps >= 1);
+    let merged = db.read(|c| Ok::<_, StoreError>(fts_segments(c))).await.unwrap();
+    assert!(merged < pieces, "{merged} segments after merging, {pieces} before");
+    assert_eq!(db.read(search).await.unwrap(), before);
+    assert_eq!(before.1, 24);
+    // a full merge leaves one
+    db.write_alone(products::optimize_search_index).await.unwrap();
+    assert_eq!(db.read(|c| Ok::<_, StoreError>(fts_segments(c))).await.unwrap(), 1);
+    assert_eq!(db.read(search).await.unwrap(), before);
+}

@@ -333,6 +333,35 @@ pub fn categories(c: &mut Conn) -> Result<Vec<(String, i64)>, StoreError> {
         .load(c)?)
 }
 
+/// Pages of merge work [`merge_search_index`] does per call.
+pub const SEARCH_MERGE_PAGES: i64 = 256;
+
+/// One step of upkeep of the full-text index (SQLite FTS5 `merge`): every committed write adds
+/// a segment to the index, and writes merge them only once a level holds 16 (`automerge`,
+/// set by migration, so a large feed does not merge over and over). A search reads every
+/// segment, so between writes the index is merged here, in steps of at most
+/// [`SEARCH_MERGE_PAGES`] pages, wherever a level holds at least 4 (`usermerge`). Whether
+/// this step merged anything: call again until it did not.
+pub fn merge_search_index(c: &mut Conn) -> Result<bool, StoreError> {
+    let before = total_changes(c)?;
+    diesel::sql_query("INSERT INTO products_fts (products_fts, rank) VALUES ('merge', ?)")
+        .bind::<BigInt, _>(SEARCH_MERGE_PAGES)
+        .execute(c)?;
+    // the FTS5 manual's test: fewer than two changes, nothing was merged
+    Ok(total_changes(c)? - before >= 2)
+}
+
+/// Merges the whole full-text index into one segment (after a bulk load: the fastest index
+/// to search, rewritten in full, so not for every write).
+pub fn optimize_search_index(c: &mut Conn) -> Result<(), StoreError> {
+    diesel::sql_query("INSERT INTO products_fts (products_fts) VALUES ('optimize')").execute(c)?;
+    Ok(())
+}
+
+fn total_changes(c: &mut Conn) -> Result<i64, StoreError> {
+    Ok(diesel::select(sql::<BigInt>("total_changes()")).get_result(c)?)
+}
+
 /// The catalog version: it changes on every write to `products`, from any process.
 pub fn catalog_version(c: &mut Conn) -> Result<i64, StoreError> {
     Ok(catalog_version::table.select(catalog_version::version).find(1).get_result(c)?)

@@ -404,6 +404,9 @@ fn chunk_in(
         }
     }
     if let Some(reason) = write {
+        // In name order: the name indexes then take the chunk's rows page after page,
+        // instead of each row landing on a random page of them.
+        creates.sort_unstable_by(|a, b| a.name.cmp(b.name));
         repo::create_products(c, partner, &creates, reason, now)?;
     }
     Ok(t)
@@ -433,7 +436,7 @@ async fn pass(
         let widen = std::mem::take(&mut first) && write.is_some();
         let t = match &reason {
             Some(_) => {
-                db.write(move |c| {
+                db.write_alone(move |c| {
                     if widen {
                         repo::widen_cache(c)?;
                     }
