@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use diesel::dsl::{count_star, sql};
 use diesel::prelude::*;
 use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
-use diesel::sql_types::{BigInt, Bool, Text, TimestamptzSqlite};
+use diesel::sql_types::{BigInt, Bool, Double, Text, TimestamptzSqlite};
 use diesel::sqlite::Sqlite;
 use retail_domain::catalog::{MAX_STOCK, NewProduct, PriceRange, ProductPatch};
 use retail_domain::paging::{PageRequest, ProductSort};
@@ -271,21 +271,32 @@ fn count_matches(c: &mut Conn, m: &str, f: &ProductFilter) -> Result<i64, StoreE
     Ok(fts_query(sql, m, f, &[]).get_result::<CountRow>(c)?.n)
 }
 
-/// The statements a relevance-sorted page runs, for the window part and the tail (see
-/// [`RANK_WINDOW`]); binds after the filter's: window size, limit, offset / limit, offset.
-fn relevance_sql(f: &ProductFilter) -> (String, String) {
+#[derive(QueryableByName)]
+struct RankedRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Double)]
+    r: f64,
+}
+
+/// The statements a relevance-sorted page runs; binds after the filter's: (1) matches with
+/// their bm25 rank in the index's own order (how many), (2) the newest matches with their
+/// rank (how many), (3) the tail past the window, newest first (limit, offset).
+fn relevance_sql(f: &ProductFilter) -> [String; 3] {
     let from = fts_from(f);
-    (
-        format!(
-            "SELECT id FROM (SELECT p.id AS id, products_fts.rank AS r {from} \
-             ORDER BY products_fts.rowid DESC LIMIT ?) ORDER BY r, id LIMIT ? OFFSET ?"
-        ),
+    [
+        format!("SELECT p.id AS id, products_fts.rank AS r {from} LIMIT ?"),
+        format!("SELECT p.id AS id, products_fts.rank AS r {from} ORDER BY products_fts.rowid DESC LIMIT ?"),
         format!("SELECT p.id AS id {from} ORDER BY products_fts.rowid DESC LIMIT ? OFFSET ?"),
-    )
+    ]
 }
 
 /// A relevance-sorted page: the best FTS5 `rank` (bm25) first, ties by ID, through one
-/// join of the index with `products`.
+/// join of the index with `products`. A first pass reads up to `window + 1` matches with
+/// their rank, in the index's own order (the cheapest: a prefix term read newest first is
+/// read whole, then backwards). A search that matches at most `window` products (most do)
+/// has its total, its ranking and its page from that pass alone; a broader one counts its
+/// matches, ranks the newest `window` and reads its tail in statements of their own.
 fn list_by_relevance(
     c: &mut Conn,
     m: &str,
@@ -293,19 +304,25 @@ fn list_by_relevance(
     page: PageRequest,
     window: i64,
 ) -> Result<(Vec<ProductRow>, i64), StoreError> {
-    let total = count_matches(c, m, f)?;
+    let [first_sql, newest_sql, tail_sql] = relevance_sql(f);
+    let mut ranked: Vec<RankedRow> = fts_query(first_sql, m, f, &[window + 1]).load(c)?;
+    let window_len = usize::try_from(window).unwrap_or(usize::MAX);
+    let total = if ranked.len() > window_len {
+        ranked = fts_query(newest_sql, m, f, &[window]).load(c)?;
+        count_matches(c, m, f)?
+    } else {
+        i64::try_from(ranked.len()).unwrap_or(i64::MAX)
+    };
     if total == 0 {
         return Ok((Vec::new(), 0));
     }
+    ranked.sort_by(|a, b| a.r.total_cmp(&b.r).then(a.id.cmp(&b.id)));
     let (offset, end) = (page.offset(), page.offset() + page.limit());
     // With at most `window` matches the window is all of them and the tail is empty.
     let window = window.min(total);
-    let (ranked_sql, tail_sql) = relevance_sql(f);
-    let mut ids: Vec<i64> = Vec::new();
-    if offset < window {
-        let q = fts_query(ranked_sql, m, f, &[window, end.min(window) - offset, offset]);
-        ids.extend(q.load::<IdRow>(c)?.into_iter().map(|r| r.id));
-    }
+    let skip = usize::try_from(offset).unwrap_or(usize::MAX);
+    let take = usize::try_from(end.min(window) - offset).unwrap_or(0);
+    let mut ids: Vec<i64> = ranked.iter().skip(skip).take(take).map(|r| r.id).collect();
     if end > window {
         let from = offset.max(window);
         let q = fts_query(tail_sql, m, f, &[end - from, from]);
