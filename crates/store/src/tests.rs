@@ -1070,3 +1070,72 @@ async fn writes_leave_the_search_index_in_pieces_and_upkeep_merges_them_without_
     assert_eq!(db.read(|c| Ok::<_, StoreError>(fts_segments(c))).await.unwrap(), 1);
     assert_eq!(db.read(search).await.unwrap(), before);
 }
+
+#[tokio::test]
+async fn feed_products_are_created_field_for_field_with_their_opening_stock_in_the_ledger() {
+    use crate::repo::{feeds, partners};
+    let (_d, db) = open();
+    let now = Utc::now();
+    let partner = db
+        .write(move |c| {
+            let f = partners::PartnerFields {
+                name: Some("Supplier"),
+                contact_email: Some("feeds@supplier.test"),
+                ..Default::default()
+            };
+            partners::insert(c, &f, now)
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    // more rows than one statement takes, text that JSON must escape, and zero stock
+    let names: Vec<String> =
+        (0..2_050).map(|i| format!("Ketl \"{i}\" \\ ünï, {}", if i % 2 == 0 { "\n" } else { "'" })).collect();
+    let skus: Vec<String> = (0..2_050).map(|i| format!("FEED-{i:05}")).collect();
+    let (names2, skus2) = (names.clone(), skus.clone());
+    let created = db
+        .write_alone(move |c| {
+            let items: Vec<feeds::FeedProduct<'_>> = (0..names2.len())
+                .map(|i| feeds::FeedProduct {
+                    sku: &skus2[i],
+                    name: &names2[i],
+                    description: "a feed thing",
+                    price_cents: 100 + i as i64,
+                    currency: "EUR",
+                    category: "feed",
+                    stock: (i % 3) as i64,
+                })
+                .collect();
+            feeds::create_products(c, partner.id, &items, "feed job 1", now)
+        })
+        .await
+        .unwrap();
+    assert_eq!(created, 2_050);
+    for i in [0usize, 1, 2, 1_999, 2_000, 2_049] {
+        let sku = skus[i].clone();
+        let p = db.read(move |c| products::by_sku(c, &sku)).await.unwrap().unwrap();
+        assert_eq!(p.name, names[i]);
+        assert_eq!((p.price_cents, p.stock, p.currency.as_str()), (100 + i as i64, (i % 3) as i64, "EUR"));
+        assert_eq!((p.active, p.returnable, p.version), (true, true, 1));
+        assert_eq!(p.created_at.timestamp_micros(), now.timestamp_micros());
+        let id = p.id;
+        let (moves, n) = db
+            .read(move |c| products::movements(c, id, PageRequest::parse(None, None).unwrap()))
+            .await
+            .unwrap();
+        if i % 3 == 0 {
+            assert_eq!(n, 0, "no ledger row for no stock");
+        } else {
+            assert_eq!(n, 1);
+            assert_eq!((moves[0].delta, moves[0].reason.as_str()), ((i % 3) as i64, "feed job 1"));
+        }
+    }
+    assert!(db.read(products::stock_discrepancies).await.unwrap().is_empty());
+    // and they are found by search
+    let f = ProductFilter { fts: search_query("ketl"), ..Default::default() };
+    let (_, total) = db
+        .read(move |c| products::list(c, &f, ProductSort::Relevance, PageRequest::parse(None, None).unwrap()))
+        .await
+        .unwrap();
+    assert_eq!(total, 2_050);
+}

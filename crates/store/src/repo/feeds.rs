@@ -10,7 +10,6 @@ use retail_domain::paging::PageRequest;
 use crate::models::{FeedJobRow, FeedScheduleRow, ProductRow, ScheduleRunRow};
 use crate::schema::{
     feed_jobs as j, feed_row_errors as e, feed_schedule_runs as sr, feed_schedules as s, products,
-    stock_movements,
 };
 use crate::{Conn, StoreError};
 
@@ -332,11 +331,35 @@ pub fn reset_cache(c: &mut Conn) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Rows per statement of [`create_products`]: its 13 parameters each stay under SQLite's
-/// 32,766. Few, large statements matter here: each statement that writes through the
-/// full-text trigger opens a statement savepoint, at which FTS5 writes what it has pending
-/// as a new index segment, and many small segments cost merges.
+/// Rows per statement of [`create_products`]. Few, large statements matter here: each
+/// statement that writes through the full-text trigger opens a statement savepoint, at which
+/// FTS5 writes what it has pending as a new index segment, and many small segments cost
+/// merges. Larger ones keep more pages in the statement's journal (memory).
 const CREATE_ROWS_PER_STATEMENT: usize = 2_000;
+
+/// The products of a chunk go in as one JSON array bound to one short statement (SQLite's
+/// `json_each`): a multi-row `VALUES` list of 2,000 rows is 26,000 parameters that SQLite
+/// parses anew for every statement, a twentieth of a large feed's time.
+const CREATE_SQL: &str = "INSERT INTO products \
+     (sku, name, description, price_cents, currency, stock, category, \
+      active, returnable, version, partner_id, created_at, updated_at) \
+     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, \
+            1, 1, 1, ?, ?, ? \
+     FROM json_each(?) \
+     RETURNING id, stock";
+
+/// The opening stock of created products, to the ledger, from a JSON array of
+/// `[product_id, stock]`.
+const LEDGER_SQL: &str = "INSERT INTO stock_movements (product_id, delta, stock_after, reason, created_at) \
+     SELECT value ->> 0, value ->> 1, value ->> 1, ?, ? FROM json_each(?)";
+
+#[derive(QueryableByName)]
+struct Created {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    stock: i64,
+}
 
 /// Creates the partner's products with their stock, each stock landing in the ledger with
 /// `reason`, in the caller's transaction, [`CREATE_ROWS_PER_STATEMENT`] rows per statement.
@@ -347,47 +370,29 @@ pub fn create_products(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
+    use diesel::sql_types::{BigInt, Text, TimestamptzSqlite};
     let mut n = 0;
     for chunk in items.chunks(CREATE_ROWS_PER_STATEMENT) {
         let rows: Vec<_> = chunk
             .iter()
-            .map(|p| {
-                (
-                    products::sku.eq(p.sku),
-                    products::name.eq(p.name),
-                    products::description.eq(p.description),
-                    products::price_cents.eq(p.price_cents),
-                    products::currency.eq(p.currency),
-                    products::stock.eq(p.stock),
-                    products::category.eq(p.category),
-                    products::active.eq(true),
-                    products::returnable.eq(true),
-                    products::version.eq(1),
-                    products::partner_id.eq(Some(partner)),
-                    products::created_at.eq(now),
-                    products::updated_at.eq(now),
-                )
-            })
+            .map(|p| (p.sku, p.name, p.description, p.price_cents, p.currency, p.stock, p.category))
             .collect();
-        let created: Vec<(i64, i64)> = diesel::insert_into(products::table)
-            .values(rows)
-            .returning((products::id, products::stock))
-            .get_results(c)?;
-        let ledger: Vec<_> = created
-            .iter()
-            .filter(|(_, stock)| *stock > 0)
-            .map(|(id, stock)| {
-                (
-                    stock_movements::product_id.eq(*id),
-                    stock_movements::delta.eq(*stock),
-                    stock_movements::stock_after.eq(*stock),
-                    stock_movements::reason.eq(reason),
-                    stock_movements::created_at.eq(now),
-                )
-            })
-            .collect();
-        if !ledger.is_empty() {
-            diesel::insert_into(stock_movements::table).values(ledger).execute(c)?;
+        let json = serde_json::to_string(&rows).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let created: Vec<Created> = diesel::sql_query(CREATE_SQL)
+            .bind::<BigInt, _>(partner)
+            .bind::<TimestamptzSqlite, _>(now)
+            .bind::<TimestamptzSqlite, _>(now)
+            .bind::<Text, _>(&json)
+            .load(c)?;
+        let opening: Vec<(i64, i64)> =
+            created.iter().filter(|r| r.stock > 0).map(|r| (r.id, r.stock)).collect();
+        if !opening.is_empty() {
+            let json = serde_json::to_string(&opening).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            diesel::sql_query(LEDGER_SQL)
+                .bind::<Text, _>(reason)
+                .bind::<TimestamptzSqlite, _>(now)
+                .bind::<Text, _>(&json)
+                .execute(c)?;
         }
         n += created.len();
     }
