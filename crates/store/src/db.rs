@@ -1,5 +1,5 @@
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -9,7 +9,6 @@ use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::MigrationHarness;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::{MIGRATIONS, StoreError};
 
@@ -63,50 +62,152 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SearchPragma
     }
 }
 
-/// Admission to a pool. At most as many callers as the pool has connections go on to the
-/// blocking threads; the others wait here, asynchronously (no thread each), for at most
-/// `wait`, and no more than `max_waiting` wait at all. Past either bound the caller hears
-/// [`StoreError::Busy`] at once (a 503 with Retry-After), so a stuck lock or a flood
-/// cannot pile up threads or memory.
+/// A pool's connections, each held by a thread of its own that runs queued reads on it,
+/// oldest first.
+///
+/// A read is queued here and answered through a channel; the caller's task waits
+/// asynchronously (no thread each). A thread that finishes a read takes the next queued
+/// one at once, so under load a read costs no hand-over beyond waking its caller with the
+/// answer (the blocking pool needed the next caller's task woken to hand its read over, and
+/// a thread woken for it, for every read). At most `max_waiting` reads queue; more, or
+/// one not answered within `wait`, get [`StoreError::Busy`] (a 503 with Retry-After), so a
+/// stuck lock or a flood cannot pile up threads or memory. A read whose caller has gone
+/// away before its turn is dropped unrun.
 #[derive(Clone)]
-struct Gate {
-    permits: Arc<Semaphore>,
-    waiting: Arc<AtomicUsize>,
-    max_waiting: usize,
+struct Lanes {
+    queue: crossbeam_channel::Sender<Read>,
+    what: &'static str,
     wait: Duration,
+    size: u32,
+    busy: Arc<AtomicUsize>,
 }
 
-/// Counts a caller as waiting for as long as it lives (also when its future is dropped).
-struct Waiting<'a>(&'a AtomicUsize);
+/// States of a queued read (see [`Lanes::run`]).
+const QUEUED: u8 = 0;
+const STARTED: u8 = 1;
+const ABANDONED: u8 = 2;
 
-impl Drop for Waiting<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
-    }
+/// A queued read: runs its caller's closure on a connection, or refuses it with the error.
+struct Read {
+    deadline: Instant,
+    run: RunRead,
 }
 
-impl Gate {
-    fn new(size: u32, max_waiting: usize, wait: Duration) -> Gate {
-        Gate {
-            permits: Arc::new(Semaphore::new(size.max(1) as usize)),
-            waiting: Arc::new(AtomicUsize::new(0)),
-            max_waiting,
-            wait,
+/// Runs a read on a connection, or answers it with the error.
+type RunRead = Box<dyn FnOnce(Result<&mut Conn, StoreError>) + Send>;
+
+impl Lanes {
+    /// `size` threads named `db-<what>-<n>`, each taking a connection of `pool` once.
+    fn spawn(
+        what: &'static str,
+        pool: SqlitePool,
+        size: u32,
+        max_waiting: usize,
+        wait: Duration,
+    ) -> Result<Lanes, StoreError> {
+        let (queue, rx) = crossbeam_channel::bounded::<Read>(max_waiting.max(1));
+        let busy = Arc::new(AtomicUsize::new(0));
+        for n in 0..size.max(1) {
+            let (pool, rx, busy) = (pool.clone(), rx.clone(), busy.clone());
+            std::thread::Builder::new()
+                .name(format!("db-{what}-{n}"))
+                .spawn(move || Lanes::serve(&pool, &rx, &busy))
+                .map_err(|e| StoreError::Busy(format!("cannot start a {what} thread: {e}")))?;
+        }
+        Ok(Lanes { queue, what, wait, size: size.max(1), busy })
+    }
+
+    /// Until every `Db` handle is gone: take the oldest queued read and run it.
+    fn serve(pool: &SqlitePool, queue: &crossbeam_channel::Receiver<Read>, busy: &AtomicUsize) {
+        let mut held = None;
+        while let Ok(read) = queue.recv() {
+            if Instant::now() > read.deadline {
+                (read.run)(Err(StoreError::Busy("the read waited too long for a connection".into())));
+                continue;
+            }
+            if held.is_none() {
+                match pool.get() {
+                    Ok(c) => held = Some(c),
+                    Err(e) => {
+                        (read.run)(Err(e.into()));
+                        continue;
+                    }
+                }
+            }
+            let Some(c) = held.as_mut() else { continue };
+            busy.fetch_add(1, Ordering::AcqRel);
+            let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (read.run)(Ok(&mut **c))));
+            busy.fetch_sub(1, Ordering::AcqRel);
+            if ran.is_err() {
+                // its caller hears `ReadFailed`; the connection may be mid-statement: a new one
+                tracing::error!("a database read panicked");
+                held = None;
+            }
         }
     }
 
-    async fn enter(&self, what: &str) -> Result<OwnedSemaphorePermit, StoreError> {
-        if let Ok(p) = self.permits.clone().try_acquire_owned() {
-            return Ok(p);
+    /// Runs `f` on one of the connections, keeping the caller's tracing span.
+    async fn run<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut Conn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let (tx, rx) = tokio::sync::oneshot::channel::<Result<T, E>>();
+        let span = tracing::Span::current();
+        // QUEUED until a thread starts the read (STARTED) or its caller stops waiting for
+        // that (ABANDONED), whichever comes first: `wait` bounds the wait for a connection,
+        // never the read itself.
+        let state = Arc::new(AtomicU8::new(QUEUED));
+        let claim = state.clone();
+        let read = Read {
+            deadline: Instant::now() + self.wait,
+            run: Box::new(move |c| {
+                if claim.compare_exchange(QUEUED, STARTED, Ordering::AcqRel, Ordering::Acquire).is_err()
+                    || tx.is_closed()
+                {
+                    return;
+                }
+                let r = match c {
+                    Ok(c) => {
+                        let _enter = span.enter();
+                        f(c)
+                    }
+                    Err(e) => Err(E::from(e)),
+                };
+                let _ = tx.send(r);
+            }),
+        };
+        let what = self.what;
+        match self.queue.try_send(read) {
+            Ok(()) => {}
+            Err(crossbeam_channel::TrySendError::Full(_)) => {
+                return Err(E::from(StoreError::Busy(format!(
+                    "too many callers already wait for a {what} connection"
+                ))));
+            }
+            Err(crossbeam_channel::TrySendError::Disconnected(_)) => {
+                return Err(E::from(StoreError::ReadFailed(format!("the {what} threads have stopped"))));
+            }
         }
-        let _waiting = Waiting(&self.waiting);
-        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.max_waiting {
-            return Err(StoreError::Busy(format!("too many callers already wait for a {what} connection")));
+        let failed = || E::from(StoreError::ReadFailed(format!("a {what} failed without an answer")));
+        let mut rx = rx;
+        match tokio::time::timeout(self.wait, &mut rx).await {
+            Ok(answer) => answer.unwrap_or_else(|_| Err(failed())),
+            Err(_)
+                if state.compare_exchange(QUEUED, ABANDONED, Ordering::AcqRel, Ordering::Acquire).is_ok() =>
+            {
+                Err(E::from(StoreError::Busy(format!("no {what} connection became free in {:?}", self.wait))))
+            }
+            // started in time: its answer is worth waiting for
+            Err(_) => rx.await.unwrap_or_else(|_| Err(failed())),
         }
-        match tokio::time::timeout(self.wait, self.permits.clone().acquire_owned()).await {
-            Ok(Ok(permit)) => Ok(permit),
-            _ => Err(StoreError::Busy(format!("no {what} connection became free in {:?}", self.wait))),
-        }
+    }
+
+    /// (connections, idle ones).
+    fn usage(&self) -> (u32, u32) {
+        let busy = u32::try_from(self.busy.load(Ordering::Acquire)).unwrap_or(u32::MAX);
+        (self.size, self.size.saturating_sub(busy))
     }
 }
 
@@ -151,23 +252,22 @@ impl Default for DbOptions {
 ///
 /// SQLite allows one writer at a time; funnelling this process's writes through one thread
 /// and one connection queues them instead of making them fight over the file lock (see
-/// [`Db::write`]). Reads run on the blocking thread pool, never on the async workers.
+/// [`Db::write`]). Reads run on threads of their own (see [`Lanes`]), never on the async
+/// workers.
 #[derive(Clone)]
 pub struct Db {
-    read: SqlitePool,
     write: SqlitePool,
     writer: SyncSender<Job>,
     /// Alive while any handle is: the checkpointer thread stops when it is gone.
     _alive: Arc<()>,
     write_wait: Duration,
-    read_gate: Gate,
-    search: SqlitePool,
-    search_gate: Gate,
+    read: Lanes,
+    search: Lanes,
 }
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Db").field("read", &self.read.state()).finish_non_exhaustive()
+        f.debug_struct("Db").field("write", &self.write.state()).finish_non_exhaustive()
     }
 }
 
@@ -206,29 +306,22 @@ impl Db {
         };
         // The writer first: it switches the file to WAL before any reader opens it.
         let write = build(1, false)?;
-        let read = build(opts.read_connections.max(1), true)?;
-        let read_gate = Gate::new(opts.read_connections.max(1), opts.max_waiting, opts.acquire_timeout);
+        let read_size = opts.read_connections.max(1);
+        let read =
+            Lanes::spawn("read", build(read_size, true)?, read_size, opts.max_waiting, opts.acquire_timeout)?;
         let search_size = opts.search_connections.max(1);
-        let search = Pool::builder()
+        let search_pool = Pool::builder()
             .max_size(search_size)
             .connection_timeout(opts.search_acquire_timeout)
             .connection_customizer(Box::new(SearchPragmas(Pragmas { read_only: true, busy_timeout_ms })))
             .build(ConnectionManager::<SqliteConnection>::new(url.clone()))?;
-        let search_gate = Gate::new(search_size, opts.max_waiting, opts.search_acquire_timeout);
+        let search =
+            Lanes::spawn("search", search_pool, search_size, opts.max_waiting, opts.search_acquire_timeout)?;
         let writer =
             Writer::spawn(write.clone(), opts.max_waiting.max(1), opts.write_batch.max(1), opts.writer_nice)?;
         let alive = Arc::new(());
         Checkpointer::spawn(&url, busy_timeout_ms, Arc::downgrade(&alive))?;
-        Ok(Db {
-            read,
-            write,
-            writer,
-            _alive: alive,
-            write_wait: opts.acquire_timeout,
-            read_gate,
-            search,
-            search_gate,
-        })
+        Ok(Db { write, writer, _alive: alive, write_wait: opts.acquire_timeout, read, search })
     }
 
     /// Applies pending embedded migrations; returns the versions applied.
@@ -238,30 +331,29 @@ impl Db {
         Ok(done.iter().map(|v| v.to_string()).collect())
     }
 
-    /// Runs `f` on a read-only connection on the blocking pool.
+    /// Runs `f` on a read-only connection, on a thread of the read pool (see [`Lanes`]).
     pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut Conn) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
-        run(&self.read_gate, "read", &self.read, f).await
+        self.read.run(f).await
     }
 
-    /// Runs `f` on a read-only connection of the search pool, on the blocking pool.
+    /// Runs `f` on a read-only connection of the search pool, on a thread of that pool.
     ///
     /// Full-text searches are the one read whose cost grows with the catalog and that anyone
     /// can send, so they get connections of their own: a flood of them queues here, at most
     /// `search_acquire_timeout` before [`StoreError::Busy`], and never holds a connection
-    /// (or a blocking thread) that [`Db::read`] callers such as authentication and readiness
-    /// need.
+    /// (or a thread) that [`Db::read`] callers such as authentication and readiness need.
     pub async fn search<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut Conn) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
-        run(&self.search_gate, "search", &self.search, f).await
+        self.search.run(f).await
     }
 
     /// Runs `f` in a transaction of its own on the writer: its changes all commit or, if `f`
@@ -380,12 +472,9 @@ impl Db {
 
     /// Connections open and idle across all pools (reads, searches, the writer).
     pub fn usage(&self) -> PoolUsage {
-        let (r, w) = (self.read.state(), self.write.state());
-        let s = self.search.state();
-        PoolUsage {
-            open: r.connections + w.connections + s.connections,
-            idle: r.idle_connections + w.idle_connections + s.idle_connections,
-        }
+        let w = self.write.state();
+        let (r, s) = (self.read.usage(), self.search.usage());
+        PoolUsage { open: r.0 + w.connections + s.0, idle: r.1 + w.idle_connections + s.1 }
     }
 }
 
@@ -586,29 +675,6 @@ impl Checkpointer {
             .map(|_| ())
             .map_err(|e| StoreError::WriterFailed(format!("cannot start the checkpoint thread: {e}")))
     }
-}
-
-/// Runs `f` on a connection of `pool` on the blocking pool, once `gate` admits the caller
-/// (so waiting callers hold no thread), keeping the caller's tracing span.
-async fn run<T, E, F>(gate: &Gate, what: &str, pool: &SqlitePool, f: F) -> Result<T, E>
-where
-    F: FnOnce(&mut Conn) -> Result<T, E> + Send + 'static,
-    T: Send + 'static,
-    E: From<StoreError> + Send + 'static,
-{
-    let permit = gate.enter(what).await?;
-    let pool = pool.clone();
-    let span = tracing::Span::current();
-    let out = tokio::task::spawn_blocking(move || {
-        let _enter = span.enter();
-        let mut c = pool.get().map_err(StoreError::from)?;
-        f(&mut c)
-    })
-    .await;
-    // Released only once the blocking thread is done, so the next caller finds it free
-    // instead of starting another one.
-    drop(permit);
-    out.map_err(StoreError::from)?
 }
 
 /// Whether every embedded migration is recorded as applied. Reads only, so it works on a

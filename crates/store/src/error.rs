@@ -28,6 +28,9 @@ pub enum StoreError {
     /// The writer thread failed to run a write (it panicked) or has stopped.
     #[error("database writer: {0}")]
     WriterFailed(String),
+    /// A read failed without an answer (it panicked), or the read threads have stopped.
+    #[error("database read: {0}")]
+    ReadFailed(String),
     /// The blocking task that ran the query panicked or was cancelled.
     #[error("database task failed: {0}")]
     Task(#[from] tokio::task::JoinError),

@@ -516,6 +516,72 @@ async fn relevance_search_is_one_join_driven_by_the_index_not_a_subquery_per_row
     }
 }
 
+/// The bundled SQLite is built with the query planner stability guarantee (see
+/// `.cargo/config.toml`): without it a bound `LIMIT ?` is folded into the plan, and every new
+/// value re-prepares the statement.
+#[tokio::test]
+async fn sqlite_is_built_with_the_query_planner_stability_guarantee() {
+    let (_d, db) = open();
+    let used: i64 = db
+        .read(|c| {
+            diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                "sqlite_compileoption_used('ENABLE_QPSG')",
+            ))
+            .get_result(c)
+            .map_err(StoreError::from)
+        })
+        .await
+        .unwrap();
+    assert_eq!(used, 1, "build with LIBSQLITE3_FLAGS=SQLITE_ENABLE_QPSG (.cargo/config.toml)");
+}
+
+/// A search's statements stay prepared: two searches of the same shape (same filters, other
+/// words) prepare each full-text statement once, and a new shape prepares its own.
+#[tokio::test]
+async fn search_statements_are_prepared_once_per_shape_and_then_reused() {
+    use diesel::connection::InstrumentationEvent;
+    use std::sync::{Arc, Mutex};
+
+    let (_d, db) = open();
+    ranking_catalog(&db).await;
+    let (first, again, other) = db
+        .search(|c| {
+            let prepared: Arc<Mutex<Vec<String>>> = Arc::default();
+            let log = prepared.clone();
+            c.set_instrumentation(move |e: InstrumentationEvent<'_>| {
+                if let InstrumentationEvent::CacheQuery { sql, .. } = e
+                    && sql.contains("products_fts")
+                {
+                    log.lock().unwrap().push(sql.to_owned());
+                }
+            });
+            let page = PageRequest::parse(None, None).unwrap();
+            let taken = || std::mem::take(&mut *prepared.lock().unwrap());
+            let search = |c: &mut crate::Conn, q: &str, category: Option<&str>| {
+                let f = ProductFilter {
+                    fts: search_query(q),
+                    category: category.map(str::to_owned),
+                    ..Default::default()
+                };
+                products::list(c, &f, ProductSort::Relevance, page).unwrap().1
+            };
+            assert!(search(c, "kettle", None) > 0);
+            let first = taken();
+            assert!(search(c, "bell", None) > 0);
+            let again = taken();
+            assert!(search(c, "bell", Some("outdoor")) > 0);
+            let other = taken();
+            c.set_instrumentation(|_: InstrumentationEvent<'_>| {});
+            Ok::<_, StoreError>((first, again, other))
+        })
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 1, "the first search prepares its statement: {first:#?}");
+    assert!(again.is_empty(), "the same shape was prepared again: {again:#?}");
+    assert_eq!(other.len(), 1, "a category filter is a new shape: {other:#?}");
+    assert!(other[0].contains("p.category = ?"), "{other:#?}");
+}
+
 #[tokio::test]
 async fn searches_have_their_own_pool_and_reads_never_wait_behind_them() {
     let dir = tempfile::tempdir().unwrap();
@@ -547,6 +613,65 @@ async fn searches_have_their_own_pool_and_reads_never_wait_behind_them() {
     release_tx.send(()).unwrap();
     held.await.unwrap().unwrap();
     assert!(db.search(products::catalog_version).await.is_ok());
+}
+
+/// A read's thread outlives the read: one that panics answers `ReadFailed` and the next read
+/// on the same (single) thread works; one that runs past the connection wait is answered,
+/// not refused (the wait bounds the queue, not the read); a full queue refuses at once.
+#[tokio::test]
+async fn read_threads_survive_a_panic_and_the_wait_bounds_only_the_queue() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = DbOptions {
+        read_connections: 1,
+        acquire_timeout: std::time::Duration::from_millis(100),
+        max_waiting: 1,
+        ..DbOptions::default()
+    };
+    let db = Db::open(&dir.path().join("t.db"), opts).unwrap();
+    db.migrate().unwrap();
+
+    let panicked = db.read(|_c| -> Result<(), StoreError> { panic!("boom") }).await;
+    assert!(matches!(panicked, Err(StoreError::ReadFailed(_))), "{panicked:?}");
+    assert!(db.read(products::catalog_version).await.is_ok(), "the thread serves on after a panic");
+
+    let slow = db
+        .read(|c| {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            products::catalog_version(c)
+        })
+        .await;
+    assert!(slow.is_ok(), "a read that started in time is answered: {slow:?}");
+
+    // the one thread is held; one read may queue behind it, the next is refused at once
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let held = tokio::spawn({
+        let db = db.clone();
+        async move {
+            db.read(move |_c| {
+                started_tx.send(()).unwrap();
+                release_rx.recv().unwrap();
+                Ok::<_, StoreError>(())
+            })
+            .await
+        }
+    });
+    started_rx.await.unwrap();
+    let queued = tokio::spawn({
+        let db = db.clone();
+        async move { db.read(products::catalog_version).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let t0 = std::time::Instant::now();
+    let refused = db.read(products::catalog_version).await;
+    assert!(matches!(refused, Err(StoreError::Busy(_))), "{refused:?}");
+    assert!(t0.elapsed() < std::time::Duration::from_millis(50), "a full queue refuses at once");
+    // the queued one waits past its 100 ms and is refused as busy, the held one is answered
+    let queued = queued.await.unwrap();
+    assert!(matches!(queued, Err(StoreError::Busy(_))), "{queued:?}");
+    release_tx.send(()).unwrap();
+    held.await.unwrap().unwrap();
+    assert!(db.read(products::catalog_version).await.is_ok());
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use diesel::dsl::{count_star, sql};
 use diesel::prelude::*;
-use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{BigInt, Bool, Double, Text, TimestamptzSqlite};
 use diesel::sqlite::Sqlite;
 use retail_domain::catalog::{MAX_STOCK, NewProduct, PriceRange, ProductPatch};
@@ -190,66 +190,118 @@ pub fn list_with_rank_window(
     Ok((rows, total))
 }
 
-/// `FROM ... WHERE ...` shared by the full-text statements: the FTS index drives (`CROSS
-/// JOIN` fixes that order, so SQLite never probes the index once per product) and each match
-/// meets its product once, by primary key. Binds, for the filters present: the MATCH
-/// expression, the category, the lowest and highest price, the partner, the sale time (three
-/// times).
-fn fts_from(f: &ProductFilter) -> String {
-    let mut s = String::from(
-        "FROM products_fts CROSS JOIN products p ON p.id = products_fts.rowid \
-         WHERE products_fts MATCH ?",
-    );
-    if !f.include_inactive {
-        s.push_str(" AND p.active = 1");
-    }
-    if f.category.is_some() {
-        s.push_str(" AND p.category = ?");
-    }
-    if f.price.min.is_some() {
-        s.push_str(" AND p.price_cents >= ?");
-    }
-    if f.price.max.is_some() {
-        s.push_str(" AND p.price_cents <= ?");
-    }
-    if f.partner.is_some() {
-        s.push_str(" AND p.partner_id = ?");
-    }
-    if f.in_stock {
-        s.push_str(" AND p.stock > 0");
-    }
-    if f.on_sale_at.is_some() {
-        // Not correlated: the live sales' products are listed once per statement.
-        s.push_str(
-            " AND p.id IN (SELECT si.product_id FROM sale_items si JOIN sales s ON s.id = si.sale_id \
-             WHERE s.starts_at <= ? AND s.ends_at > ? AND (s.ended_early_at IS NULL OR s.ended_early_at > ?))",
-        );
-    }
-    s
+/// What a full-text statement selects (see [`FtsStatement`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FtsSelect {
+    /// `count(*) AS n`: how many match.
+    Count,
+    /// `id, r`: matches with their bm25 rank, in the index's own order; binds `LIMIT ?`.
+    Ranked,
+    /// `id, r`: the newest matches with their rank; binds `LIMIT ?`.
+    NewestRanked,
+    /// `id`: matches newest first; binds `LIMIT ? OFFSET ?`.
+    NewestIds,
 }
 
-fn fts_query<'a>(
-    sql: String,
-    m: &'a str,
+/// A full-text statement over `products`, written straight into diesel's query builder so
+/// that diesel keeps it prepared: its SQL depends only on which filters are present (a few
+/// dozen shapes at most), so the statement cache, keyed by that SQL, holds each shape once
+/// and a search no longer parses and plans its statement anew (`sql_query` is never cached).
+///
+/// `FROM ... WHERE ...`: the FTS index drives (`CROSS JOIN` fixes that order, so SQLite
+/// never probes the index once per product) and each match meets its product once, by
+/// primary key.
+struct FtsStatement<'a> {
+    select: FtsSelect,
+    fts: &'a str,
     f: &'a ProductFilter,
-    limits: &[i64],
-) -> BoxedSqlQuery<'a, Sqlite, SqlQuery> {
-    let mut q = diesel::sql_query(sql).into_boxed::<Sqlite>().bind::<Text, _>(m);
-    if let Some(cat) = &f.category {
-        q = q.bind::<Text, _>(cat.as_str());
+    limits: [i64; 2],
+}
+
+impl<'a> FtsStatement<'a> {
+    fn new(select: FtsSelect, fts: &'a str, f: &'a ProductFilter, limits: [i64; 2]) -> Self {
+        FtsStatement { select, fts, f, limits }
     }
-    for bound in [f.price.min, f.price.max, f.partner].into_iter().flatten() {
-        q = q.bind::<BigInt, _>(bound);
-    }
-    if let Some(now) = f.on_sale_at {
-        for _ in 0..3 {
-            q = q.bind::<TimestamptzSqlite, _>(now);
+}
+
+impl QueryId for FtsStatement<'_> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl Query for FtsStatement<'_> {
+    type SqlType = diesel::sql_types::Untyped;
+}
+
+impl RunQueryDsl<Conn> for FtsStatement<'_> {}
+
+impl QueryFragment<Sqlite> for FtsStatement<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        out.push_sql(match self.select {
+            FtsSelect::Count => "SELECT count(*) AS n ",
+            FtsSelect::Ranked | FtsSelect::NewestRanked => "SELECT p.id AS id, products_fts.rank AS r ",
+            FtsSelect::NewestIds => "SELECT p.id AS id ",
+        });
+        out.push_sql(
+            "FROM products_fts CROSS JOIN products p ON p.id = products_fts.rowid \
+             WHERE products_fts MATCH ",
+        );
+        out.push_bind_param::<Text, _>(self.fts)?;
+        let f = self.f;
+        if !f.include_inactive {
+            out.push_sql(" AND p.active = 1");
         }
+        if let Some(cat) = &f.category {
+            out.push_sql(" AND p.category = ");
+            out.push_bind_param::<Text, _>(cat)?;
+        }
+        if let Some(min) = &f.price.min {
+            out.push_sql(" AND p.price_cents >= ");
+            out.push_bind_param::<BigInt, _>(min)?;
+        }
+        if let Some(max) = &f.price.max {
+            out.push_sql(" AND p.price_cents <= ");
+            out.push_bind_param::<BigInt, _>(max)?;
+        }
+        if let Some(partner) = &f.partner {
+            out.push_sql(" AND p.partner_id = ");
+            out.push_bind_param::<BigInt, _>(partner)?;
+        }
+        if f.in_stock {
+            out.push_sql(" AND p.stock > 0");
+        }
+        if let Some(now) = &f.on_sale_at {
+            // Not correlated: the live sales' products are listed once per statement.
+            out.push_sql(
+                " AND p.id IN (SELECT si.product_id FROM sale_items si JOIN sales s ON s.id = si.sale_id \
+                 WHERE s.starts_at <= ",
+            );
+            out.push_bind_param::<TimestamptzSqlite, _>(now)?;
+            out.push_sql(" AND s.ends_at > ");
+            out.push_bind_param::<TimestamptzSqlite, _>(now)?;
+            out.push_sql(" AND (s.ended_early_at IS NULL OR s.ended_early_at > ");
+            out.push_bind_param::<TimestamptzSqlite, _>(now)?;
+            out.push_sql("))");
+        }
+        match self.select {
+            FtsSelect::Count => {}
+            FtsSelect::Ranked => {
+                out.push_sql(" LIMIT ");
+                out.push_bind_param::<BigInt, _>(&self.limits[0])?;
+            }
+            FtsSelect::NewestRanked => {
+                out.push_sql(" ORDER BY products_fts.rowid DESC LIMIT ");
+                out.push_bind_param::<BigInt, _>(&self.limits[0])?;
+            }
+            FtsSelect::NewestIds => {
+                out.push_sql(" ORDER BY products_fts.rowid DESC LIMIT ");
+                out.push_bind_param::<BigInt, _>(&self.limits[0])?;
+                out.push_sql(" OFFSET ");
+                out.push_bind_param::<BigInt, _>(&self.limits[1])?;
+            }
+        }
+        Ok(())
     }
-    for &n in limits {
-        q = q.bind::<BigInt, _>(n);
-    }
-    q
 }
 
 #[derive(QueryableByName)]
@@ -267,8 +319,7 @@ struct CountRow {
 /// Products matching the FTS5 expression `m` and the filter: one pass over the index's
 /// matches, no ranking.
 fn count_matches(c: &mut Conn, m: &str, f: &ProductFilter) -> Result<i64, StoreError> {
-    let sql = format!("SELECT count(*) AS n {}", fts_from(f));
-    Ok(fts_query(sql, m, f, &[]).get_result::<CountRow>(c)?.n)
+    Ok(FtsStatement::new(FtsSelect::Count, m, f, [0, 0]).get_result::<CountRow>(c)?.n)
 }
 
 #[derive(QueryableByName)]
@@ -277,18 +328,6 @@ struct RankedRow {
     id: i64,
     #[diesel(sql_type = Double)]
     r: f64,
-}
-
-/// The statements a relevance-sorted page runs; binds after the filter's: (1) matches with
-/// their bm25 rank in the index's own order (how many), (2) the newest matches with their
-/// rank (how many), (3) the tail past the window, newest first (limit, offset).
-fn relevance_sql(f: &ProductFilter) -> [String; 3] {
-    let from = fts_from(f);
-    [
-        format!("SELECT p.id AS id, products_fts.rank AS r {from} LIMIT ?"),
-        format!("SELECT p.id AS id, products_fts.rank AS r {from} ORDER BY products_fts.rowid DESC LIMIT ?"),
-        format!("SELECT p.id AS id {from} ORDER BY products_fts.rowid DESC LIMIT ? OFFSET ?"),
-    ]
 }
 
 /// A relevance-sorted page: the best FTS5 `rank` (bm25) first, ties by ID, through one
@@ -304,11 +343,10 @@ fn list_by_relevance(
     page: PageRequest,
     window: i64,
 ) -> Result<(Vec<ProductRow>, i64), StoreError> {
-    let [first_sql, newest_sql, tail_sql] = relevance_sql(f);
-    let mut ranked: Vec<RankedRow> = fts_query(first_sql, m, f, &[window + 1]).load(c)?;
+    let mut ranked: Vec<RankedRow> = FtsStatement::new(FtsSelect::Ranked, m, f, [window + 1, 0]).load(c)?;
     let window_len = usize::try_from(window).unwrap_or(usize::MAX);
     let total = if ranked.len() > window_len {
-        ranked = fts_query(newest_sql, m, f, &[window]).load(c)?;
+        ranked = FtsStatement::new(FtsSelect::NewestRanked, m, f, [window, 0]).load(c)?;
         count_matches(c, m, f)?
     } else {
         i64::try_from(ranked.len()).unwrap_or(i64::MAX)
@@ -318,14 +356,13 @@ fn list_by_relevance(
     }
     ranked.sort_by(|a, b| a.r.total_cmp(&b.r).then(a.id.cmp(&b.id)));
     let (offset, end) = (page.offset(), page.offset() + page.limit());
-    // With at most `window` matches the window is all of them and the tail is empty.
-    let window = window.min(total);
     let skip = usize::try_from(offset).unwrap_or(usize::MAX);
     let take = usize::try_from(end.min(window) - offset).unwrap_or(0);
     let mut ids: Vec<i64> = ranked.iter().skip(skip).take(take).map(|r| r.id).collect();
-    if end > window {
+    // With at most `window` matches the window is all of them and there is no tail to read.
+    if total > window && end > window {
         let from = offset.max(window);
-        let q = fts_query(tail_sql, m, f, &[end - from, from]);
+        let q = FtsStatement::new(FtsSelect::NewestIds, m, f, [end - from, from]);
         ids.extend(q.load::<IdRow>(c)?.into_iter().map(|r| r.id));
     }
     Ok((by_ids_in_order(c, &ids)?, total))
