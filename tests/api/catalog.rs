@@ -44,7 +44,7 @@ async fn sorting_and_category_filter_work() {
 }
 
 #[tokio::test]
-async fn text_search_matches_word_prefixes_and_ranks() {
+async fn text_search_matches_the_last_word_as_a_prefix_and_ranks() {
     let app = spawn_app().await;
     app.seed().await;
     let r = list(&app, "?q=kett").await;
@@ -54,6 +54,11 @@ async fn text_search_matches_word_prefixes_and_ranks() {
     assert!(r.items.len() >= 3, "{:?}", r.items.iter().map(|p| &p.name).collect::<Vec<_>>());
     let r = list(&app, "?q=wool+socks").await;
     assert_eq!(r.items[0].name, "Merino wool socks");
+    // search as you type: the last word may be unfinished, the ones before it are whole words
+    let r = list(&app, "?q=merino+wool+so").await;
+    assert_eq!(r.items.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["Merino wool socks"]);
+    let r = list(&app, "?q=meri+wool+socks").await;
+    assert!(r.items.is_empty(), "{:?}", r.items.iter().map(|p| &p.name).collect::<Vec<_>>());
     let r = list(&app, "?q=%22%29+OR+1%3D1+--").await;
     assert!(r.items.is_empty(), "FTS syntax in user input must be inert");
 }

@@ -279,8 +279,9 @@ pub struct ProductQuery {
         param(max_length = 64, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F\u0130]*$")
     )]
     pub category: Option<String>,
-    /// Full-text search over name, description, category and SKU; words match as prefixes
-    /// (at most 200 characters).
+    /// Full-text search over name, description, category and SKU: every word must match, the
+    /// last one as the start of a word (search as you type), the others as whole words (at
+    /// most 200 characters).
     #[cfg_attr(feature = "openapi", param(max_length = 200, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
     pub q: Option<String>,
     /// Include deactivated products (admin only).

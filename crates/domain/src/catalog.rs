@@ -301,17 +301,25 @@ impl PriceRange {
     }
 }
 
-/// Turns free search text into an FTS5 query: every word becomes a quoted prefix term,
-/// all must match. Returns `None` when the text holds no searchable word. Quoting every
-/// term means no user input is ever parsed as FTS5 syntax.
+/// Turns free search text into an FTS5 query: every word must match, the last one as the
+/// start of a word (the shopper may still be typing it), the others as whole words, as
+/// Meilisearch and Algolia do by default. Returns `None` when the text holds no searchable
+/// word. Quoting every term means no user input is ever parsed as FTS5 syntax.
+///
+/// Whole words are also what keeps a search cheap: FTS5 reads a whole-word term lazily,
+/// skipping to the rows the other terms match, while a prefix term first merges the full
+/// list of every row holding any word it starts.
 pub fn search_query(raw: &str) -> Option<String> {
-    let terms: Vec<String> = raw
+    let words: Vec<String> = raw
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .take(8)
-        .map(|w| format!("\"{}\"*", w.to_lowercase()))
+        .map(str::to_lowercase)
         .collect();
-    if terms.is_empty() { None } else { Some(terms.join(" ")) }
+    let (last, whole) = words.split_last()?;
+    let mut terms: Vec<String> = whole.iter().map(|w| format!("\"{w}\"")).collect();
+    terms.push(format!("\"{last}\"*"));
+    Some(terms.join(" "))
 }
 
 #[cfg(test)]
@@ -419,9 +427,10 @@ mod tests {
     }
 
     #[test]
-    fn search_text_becomes_quoted_prefix_terms() {
-        assert_eq!(search_query("  Red KETTLE! "), Some("\"red\"* \"kettle\"*".to_owned()));
-        assert_eq!(search_query("\"OR NEAR("), Some("\"or\"* \"near\"*".to_owned()));
+    fn search_text_becomes_quoted_terms_with_the_last_one_a_prefix() {
+        assert_eq!(search_query("  Red KETTLE! "), Some("\"red\" \"kettle\"*".to_owned()));
+        assert_eq!(search_query("\"OR NEAR("), Some("\"or\" \"near\"*".to_owned()));
+        assert_eq!(search_query("kett"), Some("\"kett\"*".to_owned()));
         assert_eq!(search_query(" -*- "), None);
     }
 
