@@ -535,28 +535,43 @@ async fn sqlite_is_built_with_the_query_planner_stability_guarantee() {
     assert_eq!(used, 1, "build with LIBSQLITE3_FLAGS=SQLITE_ENABLE_QPSG (.cargo/config.toml)");
 }
 
-/// A search's statements stay prepared: two searches of the same shape (same filters, other
-/// words) prepare each full-text statement once, and a new shape prepares its own.
+/// A search's statements stay prepared: the first search prepares each statement it runs
+/// (the full-text one, and the one that reads its page's products by ID through
+/// `json_each`), a second of the same shape (same filters, other words, another number of
+/// matches) runs only statements already prepared, and a new shape prepares its own. The
+/// products of a page are looked up by primary key.
 #[tokio::test]
 async fn search_statements_are_prepared_once_per_shape_and_then_reused() {
     use diesel::connection::InstrumentationEvent;
+    use std::collections::HashSet;
     use std::sync::{Arc, Mutex};
 
+    #[derive(Default)]
+    struct Seen {
+        prepared: Vec<String>,
+        started: Vec<String>,
+    }
     let (_d, db) = open();
     ranking_catalog(&db).await;
-    let (first, again, other) = db
+    let (first, again, other, plan) = db
         .search(|c| {
-            let prepared: Arc<Mutex<Vec<String>>> = Arc::default();
-            let log = prepared.clone();
-            c.set_instrumentation(move |e: InstrumentationEvent<'_>| {
-                if let InstrumentationEvent::CacheQuery { sql, .. } = e
-                    && sql.contains("products_fts")
-                {
-                    log.lock().unwrap().push(sql.to_owned());
+            let seen: Arc<Mutex<Seen>> = Arc::default();
+            let log = seen.clone();
+            c.set_instrumentation(move |e: InstrumentationEvent<'_>| match e {
+                InstrumentationEvent::CacheQuery { sql, .. } => {
+                    log.lock().unwrap().prepared.push(sql.to_owned())
                 }
+                InstrumentationEvent::StartQuery { query, .. } => {
+                    let q = query.to_string();
+                    log.lock()
+                        .unwrap()
+                        .started
+                        .push(q.split(" -- binds: ").next().unwrap_or_default().to_owned());
+                }
+                _ => {}
             });
             let page = PageRequest::parse(None, None).unwrap();
-            let taken = || std::mem::take(&mut *prepared.lock().unwrap());
+            let taken = || std::mem::take(&mut *seen.lock().unwrap());
             let search = |c: &mut crate::Conn, q: &str, category: Option<&str>| {
                 let f = ProductFilter {
                     fts: search_query(q),
@@ -565,21 +580,43 @@ async fn search_statements_are_prepared_once_per_shape_and_then_reused() {
                 };
                 products::list(c, &f, ProductSort::Relevance, page).unwrap().1
             };
-            assert!(search(c, "kettle", None) > 0);
+            assert_eq!(search(c, "kettle", None), 7);
             let first = taken();
-            assert!(search(c, "bell", None) > 0);
+            assert_eq!(search(c, "bell", None), 1);
             let again = taken();
             assert!(search(c, "bell", Some("outdoor")) > 0);
             let other = taken();
             c.set_instrumentation(|_: InstrumentationEvent<'_>| {});
-            Ok::<_, StoreError>((first, again, other))
+            #[derive(QueryableByName)]
+            struct Step {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                detail: String,
+            }
+            let by_ids = first.prepared.iter().find(|s| s.contains("json_each")).cloned().unwrap_or_default();
+            let plan: Vec<String> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {by_ids}"))
+                .bind::<diesel::sql_types::Text, _>("[1,2]")
+                .load::<Step>(c)?
+                .into_iter()
+                .map(|s| s.detail)
+                .collect();
+            Ok::<_, StoreError>((first, again, other, plan))
         })
         .await
         .unwrap();
-    assert_eq!(first.len(), 1, "the first search prepares its statement: {first:#?}");
-    assert!(again.is_empty(), "the same shape was prepared again: {again:#?}");
-    assert_eq!(other.len(), 1, "a category filter is a new shape: {other:#?}");
-    assert!(other[0].contains("p.category = ?"), "{other:#?}");
+    let fts = |v: &[String]| v.iter().filter(|s| s.contains("products_fts")).count();
+    assert_eq!(fts(&first.prepared), 1, "the first search prepares its statement: {:#?}", first.prepared);
+    assert!(first.prepared.iter().any(|s| s.contains("json_each")), "{:#?}", first.prepared);
+    let known: HashSet<&String> = first.prepared.iter().collect();
+    assert!(again.prepared.is_empty(), "the same shape was prepared again: {:#?}", again.prepared);
+    assert!(
+        again.started.iter().all(|s| known.contains(s)),
+        "a statement ran unprepared (not cacheable): {:#?}",
+        again.started
+    );
+    assert_eq!(fts(&other.prepared), 1, "a category filter is a new shape: {:#?}", other.prepared);
+    assert!(other.prepared.iter().any(|s| s.contains("p.category = ?")), "{:#?}", other.prepared);
+    assert!(plan.iter().any(|s| s.starts_with("SEARCH products USING INTEGER PRIMARY KEY")), "{plan:#?}");
+    assert!(!plan.iter().any(|s| s.starts_with("SCAN products")), "{plan:#?}");
 }
 
 #[tokio::test]

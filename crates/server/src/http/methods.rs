@@ -38,8 +38,17 @@ pub fn template_matches(template: &str, path: &str) -> bool {
 /// The methods each known path answers.
 #[derive(Debug, Clone, Default)]
 pub struct RouteTable {
-    routes: Vec<(String, BTreeSet<&'static str>)>,
+    routes: Vec<Route>,
     spa: bool,
+}
+
+/// A path template, the length of its literal start (before its first `{`: a path it
+/// matches starts with that, the cheap test tried first) and its methods.
+#[derive(Debug, Clone)]
+struct Route {
+    template: String,
+    literal: usize,
+    methods: BTreeSet<&'static str>,
 }
 
 fn is_api(path: &str) -> bool {
@@ -75,16 +84,41 @@ impl RouteTable {
         if set.contains("GET") {
             set.insert("HEAD");
         }
-        self.routes.push((template.to_owned(), set));
+        let literal = template.find('{').unwrap_or(template.len());
+        self.routes.push(Route { template: template.to_owned(), literal, methods: set });
+    }
+
+    /// The routes whose template matches `path`.
+    fn matching<'a>(&'a self, path: &'a str) -> impl Iterator<Item = &'a Route> + 'a {
+        self.routes.iter().filter(move |r| {
+            path.starts_with(&r.template[..r.literal]) && template_matches(&r.template, path)
+        })
+    }
+
+    /// Whether `path` answers `method` (the check every request makes, without building the
+    /// set [`RouteTable::allowed`] lists); `None` for an unknown path.
+    pub fn allows(&self, path: &str, method: &str) -> Option<bool> {
+        let mut known = false;
+        for r in self.matching(path) {
+            if r.methods.contains(method) {
+                return Some(true);
+            }
+            known = true;
+        }
+        if known {
+            Some(false)
+        } else if self.spa && !is_api(path) {
+            Some(method == "GET" || method == "HEAD")
+        } else {
+            None
+        }
     }
 
     /// The methods `path` answers; `None` for an unknown path.
     pub fn allowed(&self, path: &str) -> Option<BTreeSet<&'static str>> {
         let mut found: Option<BTreeSet<&'static str>> = None;
-        for (template, methods) in &self.routes {
-            if template_matches(template, path) {
-                found.get_or_insert_with(BTreeSet::new).extend(methods.iter().copied());
-            }
+        for r in self.matching(path) {
+            found.get_or_insert_with(BTreeSet::new).extend(r.methods.iter().copied());
         }
         if found.is_none() && self.spa && !is_api(path) {
             found = Some(BTreeSet::from(["GET", "HEAD"]));
@@ -105,8 +139,8 @@ pub async fn enforce(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     if let Some(table) = req.app_data::<web::Data<RouteTable>>()
+        && table.allows(req.path(), req.method().as_str()) == Some(false)
         && let Some(allowed) = table.allowed(req.path())
-        && !allowed.contains(req.method().as_str())
     {
         let list = allowed.iter().copied().collect::<Vec<_>>().join(", ");
         let err = ApiError::MethodNotAllowed(format!("{} is not allowed on {}", req.method(), req.path()));
@@ -149,6 +183,11 @@ mod tests {
         t.add("/api/admin/products/{id}", ["PATCH"]);
         let set = |v: &[&'static str]| Some(v.iter().copied().collect::<BTreeSet<_>>());
         assert_eq!(t.allowed("/api/products"), set(&["GET", "HEAD"]));
+        assert_eq!(t.allows("/api/products", "GET"), Some(true));
+        assert_eq!(t.allows("/api/products", "POST"), Some(false));
+        assert_eq!(t.allows("/api/admin/products/3", "PATCH"), Some(true));
+        assert_eq!(t.allows("/api/admin/products/3", "GET"), Some(false));
+        assert_eq!(t.allows("/api/nothing", "GET"), None);
         assert_eq!(t.allowed("/api/admin/products/3"), set(&["PATCH"]));
         assert_eq!(t.allowed("/api/nothing"), None);
         assert_eq!(t.allowed("/login"), None);

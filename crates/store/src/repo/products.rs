@@ -371,7 +371,7 @@ fn list_by_relevance(
 /// The products with these IDs, in this order (missing ones left out).
 fn by_ids_in_order(c: &mut Conn, ids: &[i64]) -> Result<Vec<ProductRow>, StoreError> {
     let mut rows: Vec<ProductRow> =
-        products::table.filter(products::id.eq_any(ids)).select(ProductRow::as_select()).load(c)?;
+        products::table.filter(super::in_json(products::id, ids)).select(ProductRow::as_select()).load(c)?;
     let pos: HashMap<i64, usize> = ids.iter().enumerate().map(|(i, &id)| (id, i)).collect();
     rows.sort_by_key(|r| pos.get(&r.id).copied().unwrap_or(usize::MAX));
     Ok(rows)

@@ -285,7 +285,7 @@ pub fn live_items(
     }
     Ok(sale_items::table
         .inner_join(sales::table)
-        .filter(sale_items::product_id.eq_any(product_ids))
+        .filter(super::in_json(sale_items::product_id, product_ids))
         .filter(sales::starts_at.le(now))
         .filter(
             sales::ended_early_at
