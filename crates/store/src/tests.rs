@@ -363,6 +363,13 @@ fn all_pages(c: &mut crate::Conn, f: &ProductFilter, per_page: u32, window: i64)
     (ids, totals)
 }
 
+/// Deactivates `p` (an edit at its current version).
+fn deactivate(c: &mut crate::Conn, p: &crate::models::ProductRow) -> Result<(), StoreError> {
+    let patch = ProductPatch::parse(ProductPatchInput { active: Some(false), ..Default::default() }).unwrap();
+    products::update(c, p.id, p.version, &patch, Utc::now())?.unwrap();
+    Ok(())
+}
+
 /// A catalog where bm25 tells products apart (term frequency, length, column) and also
 /// ties them (identical text), with one deactivated match that must not show.
 async fn ranking_catalog(db: &Db) {
@@ -388,9 +395,7 @@ async fn ranking_catalog(db: &Db) {
         }
         let hidden =
             products::insert(c, &described("K-8", "Kettle", "kettle kettle kettle", "kitchen"), now)?;
-        let patch =
-            ProductPatch::parse(ProductPatchInput { active: Some(false), ..Default::default() }).unwrap();
-        products::update(c, hidden.id, hidden.version, &patch, now)?.unwrap();
+        deactivate(c, &hidden)?;
         Ok::<_, StoreError>(())
     })
     .await
@@ -469,17 +474,12 @@ async fn a_broad_search_counts_the_same_from_the_index_as_through_the_join() {
                 products::insert(c, &described(&format!("A-{i}"), &format!("Amber lamp {i}"), "", cat), now)?;
             // IDs 1..=120; every 40th and, below, more: deactivated
             if i % 40 == 0 {
-                let patch =
-                    ProductPatch::parse(ProductPatchInput { active: Some(false), ..Default::default() })
-                        .unwrap();
-                products::update(c, p.id, p.version, &patch, now)?.unwrap();
+                deactivate(c, &p)?;
             }
         }
         products::insert(c, &described("B-1", "Brass kettle", "", "kitchen"), now)?;
-        let patch =
-            ProductPatch::parse(ProductPatchInput { active: Some(false), ..Default::default() }).unwrap();
         let hidden = products::insert(c, &described("B-2", "Brass bowl", "", "kitchen"), now)?;
-        products::update(c, hidden.id, hidden.version, &patch, now)?.unwrap();
+        deactivate(c, &hidden)?;
         Ok::<_, StoreError>(())
     })
     .await
@@ -500,12 +500,9 @@ async fn a_broad_search_counts_the_same_from_the_index_as_through_the_join() {
     .unwrap();
     // more deactivated products than are checked one by one: the join counts
     db.write(|c| {
-        let now = Utc::now();
         for id in 2..=40 {
             let p = products::by_id(c, id)?.unwrap();
-            let patch =
-                ProductPatch::parse(ProductPatchInput { active: Some(false), ..Default::default() }).unwrap();
-            products::update(c, p.id, p.version, &patch, now)?.unwrap();
+            deactivate(c, &p)?;
         }
         Ok::<_, StoreError>(())
     })
@@ -695,19 +692,7 @@ async fn searches_have_their_own_pool_and_reads_never_wait_behind_them() {
     };
     let db = Db::open(&dir.path().join("t.db"), opts).unwrap();
     db.migrate().unwrap();
-    let (started_tx, started_rx) = tokio::sync::oneshot::channel();
-    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
-    let held = tokio::spawn({
-        let db = db.clone();
-        async move {
-            db.search(move |_c| {
-                started_tx.send(()).unwrap();
-                release_rx.recv().unwrap();
-                Ok::<_, StoreError>(())
-            })
-            .await
-        }
-    });
+    let (held, started_rx, release_tx) = hold(&db, Held::Search);
     started_rx.await.unwrap();
     // the one search connection is taken: reads still answer, another search is refused
     assert_eq!(db.readiness().await, (true, true));
@@ -746,19 +731,7 @@ async fn read_threads_survive_a_panic_and_the_wait_bounds_only_the_queue() {
     assert!(slow.is_ok(), "a read that started in time is answered: {slow:?}");
 
     // the one thread is held; one read may queue behind it, the next is refused at once
-    let (started_tx, started_rx) = tokio::sync::oneshot::channel();
-    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
-    let held = tokio::spawn({
-        let db = db.clone();
-        async move {
-            db.read(move |_c| {
-                started_tx.send(()).unwrap();
-                release_rx.recv().unwrap();
-                Ok::<_, StoreError>(())
-            })
-            .await
-        }
-    });
+    let (held, started_rx, release_tx) = hold(&db, Held::Read);
     started_rx.await.unwrap();
     let queued = tokio::spawn({
         let db = db.clone();
@@ -821,9 +794,19 @@ async fn idempotency_keys_expire_and_are_replaced_and_purged() {
 
 // ---- the writer: group commit, each write in a savepoint of its own ----
 
-/// A write that holds the writer until released, and tells when it started.
-fn hold_writer(
+/// Which connection [`hold`] takes.
+#[derive(Clone, Copy)]
+enum Held {
+    Read,
+    Search,
+    Write,
+}
+
+/// A read, search or write that holds its connection until released, and tells when it
+/// started.
+fn hold(
     db: &Db,
+    on: Held,
 ) -> (
     tokio::task::JoinHandle<Result<(), StoreError>>,
     tokio::sync::oneshot::Receiver<()>,
@@ -833,14 +816,29 @@ fn hold_writer(
     let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
     let db = db.clone();
     let held = tokio::spawn(async move {
-        db.write(move |_c| {
+        let f = move |_c: &mut crate::Conn| {
             started_tx.send(()).unwrap();
             release_rx.recv().unwrap();
             Ok::<_, StoreError>(())
-        })
-        .await
+        };
+        match on {
+            Held::Read => db.read(f).await,
+            Held::Search => db.search(f).await,
+            Held::Write => db.write(f).await,
+        }
     });
     (held, started_rx, release_tx)
+}
+
+/// A write that holds the writer until released, and tells when it started.
+fn hold_writer(
+    db: &Db,
+) -> (
+    tokio::task::JoinHandle<Result<(), StoreError>>,
+    tokio::sync::oneshot::Receiver<()>,
+    std::sync::mpsc::Sender<()>,
+) {
+    hold(db, Held::Write)
 }
 
 #[tokio::test]
