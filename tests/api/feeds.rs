@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use reqwest::Response;
-use retail_api_types::{FeedJob, FeedJobState, FeedResult, FeedSchedule, PartnerCreated, ProductList};
+use retail_api_types::{
+    FeedJob, FeedJobState, FeedResult, FeedSchedule, PartnerCreated, ProductList, SupplierCount,
+};
 use retail_tests::{TestApp, expect_problem, metric, spawn_app};
 use serde_json::{Value, json};
 
@@ -94,6 +96,17 @@ async fn a_partner_is_onboarded_pushes_a_csv_and_shoppers_find_the_good_rows() {
     assert_eq!(q.items.iter().map(|x| x.sku.as_str()).collect::<Vec<_>>(), ["TG-GREEN"]);
     let r = app.get("/api/products?partner_id=0", None).send().await.unwrap();
     expect_problem(r, 400, "invalid_query").await;
+    // shoppers choose the filter from the suppliers with visible products
+    let suppliers: Vec<SupplierCount> = app.get_json("/api/suppliers", None).await;
+    let ours = suppliers.iter().find(|x| x.partner_id == p.partner.id);
+    assert_eq!(
+        ours.map(|x| (x.name.as_str(), x.product_count)),
+        Some((p.partner.name.as_str(), 2)),
+        "{suppliers:?}"
+    );
+    let mut names: Vec<&str> = suppliers.iter().map(|x| x.name.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(names, suppliers.iter().map(|x| x.name.as_str()).collect::<Vec<_>>(), "by name");
 
     // the same file again: recognised, applied once
     let dup = push_ok(&app, &p.api_key, csv, "").await;

@@ -1893,6 +1893,19 @@ async fn an_admin_onboards_a_partner_uploads_its_feed_and_shoppers_find_the_good
             assert!(names.iter().any(|n| n.contains("Feedlantern brass lantern")), "{names:?}");
             assert!(names.iter().any(|n| n.contains("Feedlantern rope hammock")), "{names:?}");
             assert!(!names.iter().any(|n| n.contains("kite")), "{names:?}");
+
+            // ... and, from the whole catalog, every product of that supplier and no other.
+            tab.navigate_to(&format!("{base}/")).unwrap();
+            let option = format!("#supplier option[value='{id}']");
+            wait_until(tab, "the supplier among the choices", |t| count(t, &option) == 1);
+            assert_eq!(text_of(tab, &option).as_deref(), Some("Lantern Works (2)"));
+            fill(tab, "#supplier", &id.to_string());
+            wait_until(tab, "the supplier's products only", |t| {
+                location(t).contains(&format!("partner_id={id}"))
+                    && count(t, ".product-card") == 2
+                    && text_of(t, "#catalog").is_some_and(|s| s.matches("Feedlantern").count() == 2)
+            });
+            snap(tab, "catalog-by-supplier");
         },
     )
     .await;

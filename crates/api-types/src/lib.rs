@@ -313,6 +313,19 @@ pub struct CategoryCount {
     pub product_count: i64,
 }
 
+/// A partner (supplier) whose feeds own visible products, and how many: the catalog's
+/// `partner_id` filter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SupplierCount {
+    /// The partner's ID (`partner_id` in `GET /api/products`).
+    pub partner_id: i64,
+    /// The partner's name.
+    pub name: String,
+    /// Active products its feeds own.
+    pub product_count: i64,
+}
+
 /// Body of `POST /api/admin/products`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

@@ -85,7 +85,7 @@ fn add_standard_responses(api: &mut utoipa::openapi::OpenApi) {
         )
     };
     // Routes that never look at credentials.
-    const NO_AUTH: [&str; 3] = ["/api/hello", "/api/categories", "/api/auth/register"];
+    const NO_AUTH: [&str; 4] = ["/api/hello", "/api/categories", "/api/suppliers", "/api/auth/register"];
     for (path, item) in api.paths.paths.iter_mut() {
         let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
         for op in ops.into_iter().flatten() {

@@ -1373,4 +1373,11 @@ async fn feed_products_are_created_field_for_field_with_their_opening_stock_in_t
         .await
         .unwrap();
     assert_eq!(total, 2_050);
+    // the partner supplies them all; a deactivated one no longer counts
+    let suppliers = db.read(products::suppliers).await.unwrap();
+    assert_eq!(suppliers, vec![(partner.id, "Supplier".to_owned(), 2_050)]);
+    let sku = skus[7].clone();
+    let p = db.read(move |c| products::by_sku(c, &sku)).await.unwrap().unwrap();
+    db.write(move |c| deactivate(c, &p)).await.unwrap();
+    assert_eq!(db.read(products::suppliers).await.unwrap()[0].2, 2_049);
 }

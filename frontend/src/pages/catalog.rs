@@ -1,4 +1,4 @@
-use retail_api_types::{CategoryCount, ProductQuery};
+use retail_api_types::{CategoryCount, ProductQuery, SupplierCount};
 use serde::Serialize;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -32,6 +32,9 @@ pub struct CatalogQuery {
     pub in_stock: bool,
     #[serde(skip_serializing_if = "is_false")]
     pub on_sale: bool,
+    /// Only the products of this partner (supplier).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partner_id: Option<i64>,
     #[serde(skip_serializing_if = "is_first_page")]
     pub page: u32,
 }
@@ -66,7 +69,7 @@ fn non_empty(s: &str) -> Option<String> {
 }
 
 impl CatalogQuery {
-    /// Reads `?q=&category=&sort=&min_price_cents=&max_price_cents=&in_stock=&on_sale=&page=`;
+    /// Reads `?q=&category=&sort=&min_price_cents=&max_price_cents=&in_stock=&on_sale=&partner_id=&page=`;
     /// junk values fall back to defaults (crossed price bounds to none).
     pub fn parse(query_str: &str) -> CatalogQuery {
         let pairs: Vec<(String, String)> =
@@ -82,6 +85,7 @@ impl CatalogQuery {
                 "max_price_cents" => out.max_price_cents = v.parse().ok().filter(|c| *c >= 0),
                 "in_stock" => out.in_stock = v == "true",
                 "on_sale" => out.on_sale = v == "true",
+                "partner_id" => out.partner_id = v.parse().ok().filter(|p| *p >= 1),
                 "page" => out.page = v.parse().ok().filter(|p| *p >= 1).unwrap_or(1),
                 _ => {}
             }
@@ -107,7 +111,7 @@ impl CatalogQuery {
             max_price_cents: self.max_price_cents,
             in_stock: self.in_stock.then_some(true),
             on_sale: self.on_sale.then_some(true),
-            partner_id: None,
+            partner_id: self.partner_id,
         }
     }
 
@@ -118,6 +122,7 @@ impl CatalogQuery {
             || self.max_price_cents.is_some()
             || self.in_stock
             || self.on_sale
+            || self.partner_id.is_some()
     }
 }
 
@@ -152,6 +157,22 @@ fn category_options(categories: &Load<Vec<CategoryCount>>, current: &str) -> Vec
     opts
 }
 
+fn supplier_options(suppliers: &Load<Vec<SupplierCount>>, current: Option<i64>) -> Vec<(String, String)> {
+    let mut opts = vec![(String::new(), "All".to_owned())];
+    if let Load::Ready(list) = suppliers {
+        opts.extend(
+            list.iter().map(|s| (s.partner_id.to_string(), format!("{} ({})", s.name, s.product_count))),
+        );
+    }
+    // A supplier from the URL with no visible products still shows as chosen.
+    if let Some(id) = current.map(|p| p.to_string())
+        && !opts.iter().any(|(v, _)| *v == id)
+    {
+        opts.push((id.clone(), format!("Supplier {id}")));
+    }
+    opts
+}
+
 /// `/`: search, filter, sort and page through the catalog.
 #[component]
 pub fn CatalogPage() -> Html {
@@ -168,6 +189,10 @@ pub fn CatalogPage() -> Html {
     let categories = {
         let api = session.api.clone();
         use_load((), move |()| async move { catalog::categories(&api).await })
+    };
+    let suppliers = {
+        let api = session.api.clone();
+        use_load((), move |()| async move { catalog::suppliers(&api).await })
     };
 
     let search = use_state(|| query.q.clone());
@@ -252,6 +277,12 @@ pub fn CatalogPage() -> Html {
         let (choose, shown) = (settled.choose.clone(), shown.clone());
         Callback::from(move |category| choose.emit(CatalogQuery { category, page: 1, ..shown.clone() }))
     };
+    let on_supplier = {
+        let (choose, shown) = (settled.choose.clone(), shown.clone());
+        Callback::from(move |id: String| {
+            choose.emit(CatalogQuery { partner_id: id.parse().ok(), page: 1, ..shown.clone() })
+        })
+    };
     let on_sort = {
         let (choose, shown) = (settled.choose.clone(), shown.clone());
         Callback::from(move |sort| choose.emit(CatalogQuery { sort, page: 1, ..shown.clone() }))
@@ -335,6 +366,12 @@ pub fn CatalogPage() -> Html {
                             value={shown.category.clone()} onchange={on_category} />
                     </label>
                     <label>
+                        <span>{ "Supplier" }</span>
+                        <Select id="supplier" options={supplier_options(suppliers.get(), shown.partner_id)}
+                            value={shown.partner_id.map(|p| p.to_string()).unwrap_or_default()}
+                            onchange={on_supplier} />
+                    </label>
+                    <label>
                         <span>{ "Sort" }</span>
                         <Select id="sort" options={sort_options(!shown.q.is_empty(), &shown.sort)}
                             value={shown.sort.clone()} onchange={on_sort} />
@@ -382,7 +419,7 @@ mod tests {
     fn url_query_round_trips() {
         let q = CatalogQuery::parse(
             "?q=red+kettle&category=kitchen&sort=-price&min_price_cents=1250&max_price_cents=5000\
-             &in_stock=true&on_sale=true&page=3",
+             &in_stock=true&on_sale=true&partner_id=7&page=3",
         );
         assert_eq!(
             q,
@@ -394,6 +431,7 @@ mod tests {
                 max_price_cents: Some(5000),
                 in_stock: true,
                 on_sale: true,
+                partner_id: Some(7),
                 page: 3
             }
         );
@@ -427,15 +465,37 @@ mod tests {
         );
         let api = CatalogQuery::parse("min_price_cents=0&in_stock=true&on_sale=false").to_api();
         assert_eq!((api.min_price_cents, api.in_stock, api.on_sale), (Some(0), Some(true), None));
+        assert_eq!(
+            (api.partner_id, CatalogQuery::parse("partner_id=3").to_api().partner_id),
+            (None, Some(3))
+        );
     }
 
     #[test]
     fn junk_price_bounds_and_flags_fall_back_to_none() {
-        for junk in ["min_price_cents=-1", "min_price_cents=12.50", "max_price_cents=abc", "in_stock=yes"] {
+        for junk in [
+            "min_price_cents=-1",
+            "min_price_cents=12.50",
+            "max_price_cents=abc",
+            "in_stock=yes",
+            "partner_id=0",
+            "partner_id=x",
+        ] {
             assert_eq!(CatalogQuery::parse(junk), CatalogQuery::parse(""), "{junk}");
         }
         let crossed = CatalogQuery::parse("min_price_cents=500&max_price_cents=499");
         assert_eq!((crossed.min_price_cents, crossed.max_price_cents), (None, None));
+    }
+
+    #[test]
+    fn supplier_choices_name_their_counts_and_keep_a_chosen_one_without_products() {
+        let list =
+            Load::Ready(vec![SupplierCount { partner_id: 2, name: "Tea Co".into(), product_count: 5 }]);
+        let opts = supplier_options(&list, None);
+        assert_eq!(opts, vec![(String::new(), "All".into()), ("2".into(), "Tea Co (5)".into())]);
+        let opts = supplier_options(&list, Some(9));
+        assert_eq!(opts.last(), Some(&("9".to_owned(), "Supplier 9".to_owned())));
+        assert_eq!(supplier_options(&Load::Loading, Some(2)).len(), 2);
     }
 
     #[test]

@@ -1,6 +1,6 @@
-//! `/api/products`, `/api/categories`.
+//! `/api/products`, `/api/categories`, `/api/suppliers`.
 
-use retail_api_types::{CategoryCount, Product, ProductId, ProductList, ProductQuery};
+use retail_api_types::{CategoryCount, Product, ProductId, ProductList, ProductQuery, SupplierCount};
 
 use super::{Api, ApiError, with_query};
 
@@ -17,4 +17,9 @@ pub async fn get(api: &Api, id: ProductId) -> Result<Product, ApiError> {
 /// Categories with active products.
 pub async fn categories(api: &Api) -> Result<Vec<CategoryCount>, ApiError> {
     api.get("/api/categories").await
+}
+
+/// Partners (suppliers) with active products.
+pub async fn suppliers(api: &Api) -> Result<Vec<SupplierCount>, ApiError> {
+    api.get("/api/suppliers").await
 }

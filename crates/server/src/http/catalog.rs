@@ -1,8 +1,8 @@
-//! `/api/products`, `/api/categories`: the public catalog.
+//! `/api/products`, `/api/categories`, `/api/suppliers`: the public catalog.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use retail_api_types::{CategoryCount, Problem, Product, ProductList, ProductQuery};
+use retail_api_types::{CategoryCount, Problem, Product, ProductList, ProductQuery, SupplierCount};
 use retail_domain::ProductId;
 
 use super::auth::{AuthUser, MaybeAuthUser};
@@ -99,4 +99,15 @@ pub async fn get_product(
 #[get("/categories")]
 pub async fn list_categories(state: State) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(catalog::categories(&state).await?))
+}
+
+/// Partners (suppliers) whose feeds own active products, with counts: the choices of the
+/// product list's `partner_id` filter.
+#[utoipa::path(
+    tag = "catalog",
+    responses((status = 200, description = "Suppliers by name", body = [SupplierCount]))
+)]
+#[get("/suppliers")]
+pub async fn list_suppliers(state: State) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(catalog::suppliers(&state).await?))
 }

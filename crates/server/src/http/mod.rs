@@ -253,6 +253,7 @@ pub fn api_routes(l: &Limiters) -> impl FnOnce(&mut ServiceConfig) + use<> {
                 .service(catalog::list_products)
                 .service(catalog::get_product)
                 .service(catalog::list_categories)
+                .service(catalog::list_suppliers)
                 .service(
                     scope::scope("/cart")
                         .wrap(from_fn(authorize_protected))

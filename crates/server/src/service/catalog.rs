@@ -7,7 +7,7 @@ use bytes::Bytes;
 use chrono::Utc;
 use retail_api_types::{
     CategoryCount, CreateProductRequest, Product, ProductList, ProductQuery, StockAdjustmentRequest,
-    StockAdjustmentResponse, StockMovementList, UpdateProductRequest,
+    StockAdjustmentResponse, StockMovementList, SupplierCount, UpdateProductRequest,
 };
 use retail_domain::account::Permission;
 use retail_domain::caller::Denied;
@@ -227,6 +227,15 @@ pub fn product_etag(p: &Product) -> String {
 pub async fn categories(state: &AppState) -> Result<Vec<CategoryCount>, ServiceError> {
     let rows = state.db.read(products::categories).await?;
     Ok(rows.into_iter().map(|(category, product_count)| CategoryCount { category, product_count }).collect())
+}
+
+/// Partners whose feeds own active products.
+pub async fn suppliers(state: &AppState) -> Result<Vec<SupplierCount>, ServiceError> {
+    let rows = state.db.read(products::suppliers).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(partner_id, name, product_count)| SupplierCount { partner_id, name, product_count })
+        .collect())
 }
 
 /// Route of [`create`], the scope of its idempotency keys.

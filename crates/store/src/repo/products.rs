@@ -10,7 +10,7 @@ use retail_domain::catalog::{MAX_STOCK, NewProduct, PriceRange, ProductPatch};
 use retail_domain::paging::{PageRequest, ProductSort};
 
 use crate::models::{ProductRow, StockMovementRow};
-use crate::schema::{catalog_version, products, sale_items, sales, stock_movements};
+use crate::schema::{catalog_version, partners, products, sale_items, sales, stock_movements};
 use crate::{Conn, StoreError};
 
 /// A new product's row: zero stock (the ledger records the initial stock), version 1.
@@ -430,6 +430,17 @@ pub fn categories(c: &mut Conn) -> Result<Vec<(String, i64)>, StoreError> {
         .group_by(products::category)
         .select((products::category, count_star()))
         .order(products::category.asc())
+        .load(c)?)
+}
+
+/// Partners whose feeds own active products, by name: `(partner ID, name, active products)`.
+pub fn suppliers(c: &mut Conn) -> Result<Vec<(i64, String, i64)>, StoreError> {
+    Ok(products::table
+        .inner_join(partners::table)
+        .filter(products::active.eq(true))
+        .group_by((partners::id, partners::name))
+        .select((partners::id, partners::name, count_star()))
+        .order((partners::name.asc(), partners::id.asc()))
         .load(c)?)
 }
 
