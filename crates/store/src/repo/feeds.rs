@@ -338,20 +338,23 @@ pub fn reset_cache(c: &mut Conn) -> Result<(), StoreError> {
 const CREATE_ROWS_PER_STATEMENT: usize = 2_000;
 
 /// The products of a chunk go in as one JSON array bound to one short statement (SQLite's
-/// `json_each`): a multi-row `VALUES` list of 2,000 rows is 26,000 parameters that SQLite
-/// parses anew for every statement, a twentieth of a large feed's time.
+/// `jsonb_each`): a multi-row `VALUES` list of 2,000 rows is 26,000 parameters that SQLite
+/// parses anew for every statement, a twentieth of a large feed's time. `jsonb_each`, not
+/// `json_each`: the array is parsed once and each row's `value` stays binary JSON, which
+/// `->>` reads directly; `json_each` hands each row back as text that every `->>` parses
+/// again (seven times a row; about a tenth of a large feed's time).
 const CREATE_SQL: &str = "INSERT INTO products \
      (sku, name, description, price_cents, currency, stock, category, \
       active, returnable, version, partner_id, created_at, updated_at) \
      SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, \
             1, 1, 1, ?, ?, ? \
-     FROM json_each(?) \
+     FROM jsonb_each(?) \
      RETURNING id, stock";
 
 /// The opening stock of created products, to the ledger, from a JSON array of
 /// `[product_id, stock]`.
 const LEDGER_SQL: &str = "INSERT INTO stock_movements (product_id, delta, stock_after, reason, created_at) \
-     SELECT value ->> 0, value ->> 1, value ->> 1, ?, ? FROM json_each(?)";
+     SELECT value ->> 0, value ->> 1, value ->> 1, ?, ? FROM jsonb_each(?)";
 
 #[derive(QueryableByName)]
 struct Created {
