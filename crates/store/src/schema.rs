@@ -72,6 +72,7 @@ diesel::table! {
     catalog_version (id) {
         id -> BigInt,
         version -> BigInt,
+        active_products -> BigInt,
     }
 }
 

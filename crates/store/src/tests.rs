@@ -208,6 +208,92 @@ async fn search_ranks_and_filters_and_the_catalog_version_moves() {
     assert_eq!(cats, vec![("kitchen".to_owned(), 2), ("outdoor".to_owned(), 1)]);
 }
 
+/// The counted and the kept number of active products, and the unfiltered list's total.
+fn active_counts(c: &mut crate::Conn) -> Result<(i64, i64, i64), StoreError> {
+    use diesel::dsl::count_star;
+    let counted: i64 = crate::schema::products::table
+        .filter(crate::schema::products::active.eq(true))
+        .select(count_star())
+        .get_result(c)?;
+    let (_, total) = products::list(
+        c,
+        &ProductFilter::default(),
+        ProductSort::NameAsc,
+        PageRequest::parse(None, None).unwrap(),
+    )?;
+    Ok((counted, products::active_products(c)?, total))
+}
+
+#[tokio::test]
+async fn the_kept_count_of_active_products_follows_every_write() {
+    use crate::repo::{feeds, partners};
+    let (_d, db) = open();
+    let seen = |db: &Db| {
+        let db = db.clone();
+        async move { db.read(active_counts).await.unwrap() }
+    };
+    assert_eq!(seen(&db).await, (0, 0, 0));
+    let (a, b) = db
+        .write(|c| {
+            let now = Utc::now();
+            let a = products::insert(c, &product("C-1", "Cup", "kitchen", 300), now)?;
+            let b = products::insert(c, &product("C-2", "Cap", "outdoor", 900), now)?;
+            Ok::<_, StoreError>((a, b))
+        })
+        .await
+        .unwrap();
+    assert_eq!(seen(&db).await, (2, 2, 2));
+    // a feed's products, in one statement
+    db.write_alone(|c| {
+        let now = Utc::now();
+        let f = partners::PartnerFields {
+            name: Some("S"),
+            contact_email: Some("s@s.test"),
+            ..Default::default()
+        };
+        let p = partners::insert(c, &f, now)?.unwrap();
+        let item = |sku| feeds::FeedProduct {
+            sku,
+            name: "Fed",
+            description: "",
+            price_cents: 1,
+            currency: "EUR",
+            category: "feed",
+            stock: 0,
+        };
+        feeds::create_products(c, p.id, &[item("F-1"), item("F-2"), item("F-3")], "feed job 1", now)
+    })
+    .await
+    .unwrap();
+    assert_eq!(seen(&db).await, (5, 5, 5));
+    // deactivated, edited while inactive (no change to `active`), reactivated
+    let first = a.clone();
+    db.write(move |c| deactivate(c, &first)).await.unwrap();
+    assert_eq!(seen(&db).await, (4, 4, 4));
+    db.write(move |c| {
+        let patch =
+            ProductPatch::parse(ProductPatchInput { price_cents: Some(350), ..Default::default() }).unwrap();
+        products::update(c, a.id, a.version + 1, &patch, Utc::now())?.unwrap();
+        let patch =
+            ProductPatch::parse(ProductPatchInput { active: Some(true), ..Default::default() }).unwrap();
+        products::update(c, a.id, a.version + 2, &patch, Utc::now())?.unwrap();
+        Ok::<_, StoreError>(())
+    })
+    .await
+    .unwrap();
+    assert_eq!(seen(&db).await, (5, 5, 5));
+    // a stock change leaves it; a deleted product (only ever by hand, one without a ledger)
+    db.write(move |c| {
+        products::apply_stock_delta(c, b.id, 4, "restock", None, Utc::now())?;
+        let fed = products::by_sku(c, "F-1")?.unwrap();
+        diesel::delete(crate::schema::products::table.find(fed.id)).execute(c)?;
+        Ok::<_, StoreError>(())
+    })
+    .await
+    .unwrap();
+    assert_eq!(seen(&db).await, (4, 4, 4));
+}
+
 /// Every block of the full-text index's storage: any write to the index changes it.
 fn fts_storage(c: &mut crate::Conn) -> Vec<(i64, Option<Vec<u8>>)> {
     use diesel::sql_types::{BigInt, Binary, Nullable};

@@ -104,6 +104,21 @@ pub struct ProductFilter {
     pub on_sale_at: Option<DateTime<Utc>>,
 }
 
+impl ProductFilter {
+    /// Whether it lets every active product through, and only those.
+    pub fn is_all_active(&self) -> bool {
+        let ProductFilter { category, fts, include_inactive, price, in_stock, partner, on_sale_at } = self;
+        category.is_none()
+            && fts.is_none()
+            && !include_inactive
+            && price.min.is_none()
+            && price.max.is_none()
+            && !in_stock
+            && partner.is_none()
+            && on_sale_at.is_none()
+    }
+}
+
 const FTS_MATCH: &str = "products.id IN (SELECT rowid FROM products_fts WHERE products_fts MATCH ";
 
 /// Most matches a relevance-sorted search scores with bm25. Scoring costs about a
@@ -171,6 +186,7 @@ pub fn list_with_rank_window(
     };
     let total: i64 = match &f.fts {
         Some(m) => count_matches(c, m, f)?,
+        None if f.is_all_active() => active_products(c)?,
         None => build().count().get_result(c)?,
     };
     if total == 0 {
@@ -471,6 +487,11 @@ pub fn optimize_search_index(c: &mut Conn) -> Result<(), StoreError> {
 
 fn total_changes(c: &mut Conn) -> Result<i64, StoreError> {
     Ok(diesel::select(sql::<BigInt>("total_changes()")).get_result(c)?)
+}
+
+/// How many products are active, as the triggers on `products` keep it (no count).
+pub fn active_products(c: &mut Conn) -> Result<i64, StoreError> {
+    Ok(catalog_version::table.select(catalog_version::active_products).find(1).get_result(c)?)
 }
 
 /// The catalog version: it changes on every write to `products`, from any process.
