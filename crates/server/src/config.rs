@@ -67,9 +67,12 @@ pub struct PartnerSettings {
     /// Attempts of a job that fails for a passing reason (a busy database) before it fails.
     pub max_attempts: i64,
     /// Rows applied per transaction (a strict feed's too, once its dry pass refused none).
-    /// Memory does not grow with it (each chunk is written without a savepoint); fewer,
-    /// larger chunks write the index pages they share fewer times, but hold the database's
-    /// one writer longer each.
+    /// New products land on pages all over the name and price indexes, so each chunk's
+    /// commit rewrites nearly all of those indexes: the more products a shop has, the more a
+    /// chunk costs, and fewer, larger chunks write them fewer times. But each chunk holds the
+    /// database's one writer, and every other write (a checkout, a reservation) waits for it:
+    /// at 25,000 rows about 0.45 s on two cores, at 10,000 about 0.25 s. A 100,000-row feed
+    /// into a catalog of 200,000 products took 2.5 s at 25,000 and 3.2 s at 10,000.
     pub batch_rows: usize,
     /// How long a scheduled pull may take, in seconds.
     pub fetch_timeout_secs: u64,
@@ -85,7 +88,7 @@ impl Default for PartnerSettings {
             async_above_bytes: 5 * 1024 * 1024,
             lease_secs: 300,
             max_attempts: 5,
-            batch_rows: 10_000,
+            batch_rows: 25_000,
             fetch_timeout_secs: 30,
             work_every_secs: 2,
         }
