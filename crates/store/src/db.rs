@@ -36,9 +36,12 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
             // Each write of a batch runs in a savepoint (see `Db::write`), whose undo pages
             // go to a statement journal: kept in memory rather than in a temporary file.
             // Checkpoints are left to the checkpointer thread (see `Checkpointer`), off the
-            // writer's path.
+            // writer's path. A large write (a partner feed) grows the log past everything it
+            // checkpoints meanwhile; once the log starts over, it is cut back to 64 MiB
+            // rather than keeping that size on disk for good.
             sql.push_str(
-                " PRAGMA journal_mode = WAL; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 0;",
+                " PRAGMA journal_mode = WAL; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 0; \
+                 PRAGMA journal_size_limit = 67108864;",
             );
         }
         c.batch_execute(&sql).map_err(diesel::r2d2::Error::QueryError)

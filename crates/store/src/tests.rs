@@ -684,6 +684,24 @@ async fn sqlite_is_built_with_the_query_planner_stability_guarantee() {
     assert_eq!(used, 1, "build with LIBSQLITE3_FLAGS=SQLITE_ENABLE_QPSG (.cargo/config.toml)");
 }
 
+/// The writer cuts the log back to 64 MiB whenever it starts over, however large a feed
+/// made it.
+#[tokio::test]
+async fn the_writer_bounds_the_log_it_keeps() {
+    let (_d, db) = open();
+    let limit: i64 = db
+        .write(|c| {
+            diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                "(SELECT journal_size_limit FROM pragma_journal_size_limit)",
+            ))
+            .get_result(c)
+            .map_err(StoreError::from)
+        })
+        .await
+        .unwrap();
+    assert_eq!(limit, 64 * 1024 * 1024);
+}
+
 /// A search's statements stay prepared: the first search prepares each statement it runs
 /// (the full-text one, and the one that reads its page's products by ID through
 /// `json_each`), a second of the same shape (same filters, other words, another number of
