@@ -66,7 +66,9 @@ pub struct PartnerSettings {
     pub lease_secs: i64,
     /// Attempts of a job that fails for a passing reason (a busy database) before it fails.
     pub max_attempts: i64,
-    /// Rows applied per transaction (a strict feed's too, once its dry pass refused none).
+    /// Rows applied per transaction (a strict feed is written this many rows at a time too,
+    /// all in one transaction, once its dry pass refused no row). Memory holds one such group
+    /// (about 300 bytes a row) and a few chunks of 2,000 rows read ahead.
     /// New products land on pages all over the name and price indexes, so each chunk's
     /// commit rewrites nearly all of those indexes: the more products a shop has, the more a
     /// chunk costs, and fewer, larger chunks write them fewer times. But each chunk holds the

@@ -412,57 +412,182 @@ fn chunk_in(
     Ok(t)
 }
 
-/// Streams the valid rows through the database in chunks: compared (a dry pass) or applied,
-/// one transaction per chunk.
-#[allow(clippy::too_many_arguments)]
-async fn pass(
+/// Rows read from the file at a time, for the dry pass and for the writes alike. Small, so
+/// that the few chunks between the reader and the database stay small in memory whatever
+/// `partners.batch_rows` (how many rows a transaction takes) is.
+const READ_ROWS: usize = 2_000;
+
+/// Compares the valid rows with the catalog (a dry pass), a chunk per read.
+async fn check(
     db: &Db,
     partner: i64,
     format: &'static dyn FeedFormat,
     body: &Arc<Vec<u8>>,
     contract: (PriceColumn, Currency),
     bad: &Arc<HashSet<u64>>,
-    (chunk, write): (usize, Option<String>),
-    progress: Option<(Progress<'_>, u64)>,
 ) -> Result<Tally, ServiceError> {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<FeedRow>>(2);
-    let producer = stream(format, body.clone(), contract, bad.clone(), chunk.max(1), tx);
+    let producer = stream(format, body.clone(), contract, bad.clone(), READ_ROWS, tx);
     let mut total = Tally::default();
-    let mut done = 0u64;
-    let mut first = true;
     while let Some(rows) = rx.recv().await {
-        let n = u64::try_from(rows.len()).unwrap_or(0);
-        let reason = write.clone();
-        let widen = std::mem::take(&mut first) && write.is_some();
-        let t = match &reason {
-            Some(_) => {
-                db.write_alone(move |c| {
-                    if widen {
-                        repo::widen_cache(c)?;
-                    }
-                    chunk_in(c, partner, &rows, reason.as_deref())
-                })
-                .await?
-            }
-            None => db.read(move |c| chunk_in(c, partner, &rows, None)).await?,
-        };
-        total.created += t.created;
-        total.updated += t.updated;
-        total.unchanged += t.unchanged;
-        total.errors.extend(t.errors);
-        done += n;
-        if let Some((p, all)) = progress {
-            p(done, all);
-        }
+        total.add(db.read(move |c| chunk_in(c, partner, &rows, None)).await?);
     }
     producer.await.map_err(ServiceError::internal)?;
     Ok(total)
 }
 
+/// How [`apply`] groups rows into transactions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Txn {
+    /// Lenient: this many rows per transaction; a row refused is reported, the rest applied.
+    Rows(usize),
+    /// Strict: the whole file in one transaction, written this many rows at a time; a row
+    /// refused rolls it all back.
+    Whole(usize),
+}
+
+/// Applies the `valid` rows of a file, read [`READ_ROWS`] at a time and written in groups
+/// of the size `txn` names, each group a transaction (lenient) or all in one (strict). A
+/// transaction runs on the writer's own thread and takes the chunks from the reader there,
+/// so memory holds one group and a few small chunks. A group's new products go in by name
+/// (see [`chunk_in`]): the larger the group, the fewer times its inserts sweep the name
+/// indexes. Other writes wait for a transaction: a strict file holds the writer for the
+/// whole file. Returns the tally and whether the rows were applied (`false`:
+/// a strict file had a row refused after all, say an SKU another seller took since the dry
+/// pass, and nothing was applied; the tally then carries that row's error).
+#[allow(clippy::too_many_arguments)]
+async fn apply(
+    db: &Db,
+    partner: i64,
+    format: &'static dyn FeedFormat,
+    body: &Arc<Vec<u8>>,
+    contract: (PriceColumn, Currency),
+    bad: &Arc<HashSet<u64>>,
+    (txn, reason, valid): (Txn, String, u64),
+    progress: Option<&(dyn Fn(u64, u64) + Sync)>,
+) -> Result<(Tally, bool), ServiceError> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<FeedRow>>(2);
+    let producer = stream(format, body.clone(), contract, bad.clone(), READ_ROWS, tx);
+    let done = Arc::new(AtomicU64::new(0));
+    let refused = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let reason = Arc::new(reason);
+    let mut total = Tally::default();
+    let mut rx = Some(rx);
+    let mut first = true;
+    while let Some(mut chunks) = rx.take() {
+        let (seen, kept, reason) = (done.clone(), refused.clone(), reason.clone());
+        let widen = std::mem::take(&mut first);
+        let write = db.write_alone(move |c| {
+            if widen {
+                repo::widen_cache(c)?;
+            }
+            let mut t = Tally::default();
+            let mut open = true;
+            let mut rows: Vec<FeedRow> = Vec::new();
+            while open {
+                while rows.len() < txn.group() {
+                    // On the writer's own thread, outside any async runtime.
+                    match chunks.blocking_recv() {
+                        Some(more) => rows.extend(more),
+                        None => {
+                            open = false;
+                            break;
+                        }
+                    }
+                }
+                if rows.is_empty() {
+                    break;
+                }
+                let n = u64::try_from(rows.len()).unwrap_or(0);
+                let got = chunk_in(c, partner, &rows, Some(&reason))?;
+                rows.clear();
+                if txn.whole() && !got.errors.is_empty() {
+                    if let Ok(mut k) = kept.lock() {
+                        *k = got.errors;
+                    }
+                    return Err(ServiceError::Conflict {
+                        code: "feed_refused",
+                        detail: "a row was refused while the file was applied".into(),
+                    });
+                }
+                t.add(got);
+                seen.fetch_add(n, Ordering::Relaxed);
+                if !txn.whole() {
+                    break;
+                }
+            }
+            // The reader stopped early (it failed): what came is not the whole file.
+            let read = seen.load(Ordering::Relaxed);
+            if txn.whole() && read != valid {
+                return Err(ServiceError::internal(std::io::Error::other(format!(
+                    "read {read} of {valid} rows of the file"
+                ))));
+            }
+            Ok((t, open.then_some(chunks)))
+        });
+        tokio::pin!(write);
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
+        let written = loop {
+            tokio::select! {
+                r = &mut write => break r,
+                _ = tick.tick() => if let Some(p) = progress { p(done.load(Ordering::Relaxed), valid) },
+            }
+        };
+        match written {
+            Ok((t, more)) => {
+                total.add(t);
+                rx = more;
+            }
+            Err(ServiceError::Conflict { code: "feed_refused", .. }) => {
+                producer.abort();
+                let errors = refused.lock().map(|mut k| std::mem::take(&mut *k)).unwrap_or_default();
+                return Ok((Tally { errors, ..Tally::default() }, false));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    producer.await.map_err(ServiceError::internal)?;
+    let read = done.load(Ordering::Relaxed);
+    if read != valid {
+        return Err(ServiceError::internal(std::io::Error::other(format!(
+            "read {read} of {valid} rows of the file"
+        ))));
+    }
+    if let Some(p) = progress {
+        p(valid, valid);
+    }
+    Ok((total, true))
+}
+
+impl Txn {
+    /// Rows written together.
+    fn group(self) -> usize {
+        match self {
+            Txn::Rows(n) | Txn::Whole(n) => n.max(1),
+        }
+    }
+
+    /// Whether the whole file is one transaction.
+    fn whole(self) -> bool {
+        matches!(self, Txn::Whole(_))
+    }
+}
+
+impl Tally {
+    fn add(&mut self, t: Tally) {
+        self.created += t.created;
+        self.updated += t.updated;
+        self.unchanged += t.unchanged;
+        self.errors.extend(t.errors);
+    }
+}
+
 /// Runs job `job` (held by `owner`) on `body`. A first pass checks every row without the
 /// database; a second streams the valid rows in chunks through it, each compared with the
 /// catalog and (lenient) applied in a transaction of its own. Strict mode makes the second
-/// pass dry first and applies only when no row at all was refused. Memory stays bounded by
+/// pass dry first and applies only when no row at all was refused, then in one transaction
+/// (see [`apply_at_once`]), so that nothing is applied if a row is refused after all. Memory stays bounded by
 /// the file and a few chunks, whatever the row count. Records the counts, the row errors and
 /// an audit row. A file that cannot be read, or a strict file with bad rows, fails the job;
 /// a passing failure (a busy database) is returned as an error for the caller to retry.
@@ -501,18 +626,19 @@ pub async fn run(
     let bad: Arc<HashSet<u64>> = Arc::new(scanned.errors.iter().map(|e| e.row).collect());
     let valid = scanned.total.saturating_sub(u64::try_from(bad.len()).unwrap_or(0));
     let reason = format!("feed job {}", job.id);
-    let chunk = cfg.batch_rows;
-    // the valid rows through the database: applied (lenient), or only compared first
-    let streamed = |write: bool| {
-        let (reason, progress) =
-            if write { (Some(reason.clone()), progress.map(|p| (p, valid))) } else { (None, None) };
-        pass(db, partner.id, format, &body, contract, &bad, (chunk, reason), progress)
+    let per_txn = cfg.batch_rows;
+    // the valid rows through the database: applied (lenient), or compared first (strict,
+    // validate_only) and then, strict and with no row refused, applied at once
+    let (mut tally, mut writes) = if mode == Mode::Lenient {
+        let how = (Txn::Rows(per_txn), reason.clone(), valid);
+        apply(db, partner.id, format, &body, contract, &bad, how, progress).await?
+    } else {
+        (check(db, partner.id, format, &body, contract, &bad).await?, false)
     };
-    let mut tally = streamed(mode == Mode::Lenient).await?;
     scanned.errors.append(&mut tally.errors);
-    let writes = mode.writes(scanned.errors.len());
-    if mode == Mode::Strict && writes {
-        tally = streamed(true).await?;
+    if mode == Mode::Strict && mode.writes(scanned.errors.len()) {
+        let how = (Txn::Whole(per_txn), reason, valid);
+        (tally, writes) = apply(db, partner.id, format, &body, contract, &bad, how, progress).await?;
         scanned.errors.append(&mut tally.errors);
     }
     scanned.errors.sort_by_key(|e| e.row);
@@ -783,6 +909,98 @@ mod tests {
         let errs: Vec<(u64, &str)> = c.errors.iter().map(|e| (e.row, e.field.as_str())).collect();
         assert_eq!(errs, [(3, "name"), (4, "sku"), (5, "price"), (6, "stock")]);
         assert!(c.errors[1].reason.contains("duplicate of row 2"));
+    }
+
+    /// A database with two partners (IDs 1 and 2).
+    async fn two_partners() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.db"), retail_store::DbOptions::default()).unwrap();
+        db.migrate().unwrap();
+        db.write(|c| {
+            for name in ["Ours", "Theirs"] {
+                let email = format!("{name}@supplier.test");
+                let f = retail_store::repo::partners::PartnerFields {
+                    name: Some(name),
+                    contact_email: Some(&email),
+                    ..Default::default()
+                };
+                retail_store::repo::partners::insert(c, &f, Utc::now())?;
+            }
+            Ok::<_, ServiceError>(())
+        })
+        .await
+        .unwrap();
+        (dir, db)
+    }
+
+    async fn sku_exists(db: &Db, sku: &'static str) -> bool {
+        db.read(move |c| retail_store::repo::products::by_sku(c, sku)).await.unwrap().is_some()
+    }
+
+    /// Partner 2 takes `sku` (as if between a strict file's dry pass and its writes).
+    async fn taken(db: &Db, sku: &'static str) {
+        db.write_alone(move |c| {
+            let p = FeedProduct {
+                sku,
+                name: "Theirs",
+                description: "",
+                price_cents: 5,
+                currency: "EUR",
+                category: "x",
+                stock: 0,
+            };
+            Ok::<_, ServiceError>(repo::create_products(c, 2, &[p], "feed job 0", Utc::now())?)
+        })
+        .await
+        .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_strict_file_is_applied_in_one_transaction_and_a_late_refusal_undoes_it_all() {
+        // 5,000 rows: three reads of the file
+        let rows = 5_000u64;
+        let body: Vec<u8> = (0..rows).fold(b"sku,name,price,stock\n".to_vec(), |mut b, i| {
+            b.extend(format!("S-{i},Item {i},1.00,2\n").as_bytes());
+            b
+        });
+        let body = Arc::new(body);
+        let contract = (PriceColumn::Major, Currency::EUR);
+        let none = Arc::new(HashSet::new());
+        let how = |txn| (txn, "feed job 1".to_owned(), rows);
+
+        // strict: S-4500 (row 4502) was taken, in the last read; nothing lands
+        let (_d, db) = two_partners().await;
+        taken(&db, "S-4500").await;
+        let (t, applied) =
+            apply(&db, 1, &csv::Csv, &body, contract, &none, how(Txn::Whole(2_000)), None).await.unwrap();
+        assert!(!applied);
+        assert_eq!(t.errors.iter().map(|e| (e.row, e.field.as_str())).collect::<Vec<_>>(), [(4502, "sku")]);
+        assert_eq!((t.created, t.updated), (0, 0));
+        for sku in ["S-0", "S-1999", "S-2000", "S-4499", "S-4999"] {
+            assert!(!sku_exists(&db, sku).await, "{sku} was applied");
+        }
+
+        // lenient, 2,500 rows a transaction: that row refused, every other one applied
+        let (_d, db) = two_partners().await;
+        taken(&db, "S-4500").await;
+        let (t, applied) =
+            apply(&db, 1, &csv::Csv, &body, contract, &none, how(Txn::Rows(2_500)), None).await.unwrap();
+        assert!(applied);
+        assert_eq!((t.created, t.errors.len()), (4_999, 1));
+        assert!(sku_exists(&db, "S-0").await && sku_exists(&db, "S-4999").await);
+
+        // strict without it: every row lands, the progress ending at all of them
+        let (_d, db) = two_partners().await;
+        let last = std::sync::Mutex::new((0, 0));
+        let seen = |done: u64, all: u64| *last.lock().unwrap() = (done, all);
+        let (t, applied) =
+            apply(&db, 1, &csv::Csv, &body, contract, &none, how(Txn::Whole(2_000)), Some(&seen))
+                .await
+                .unwrap();
+        assert!(applied && t.errors.is_empty());
+        assert_eq!(t.created, 5_000);
+        assert_eq!(*last.lock().unwrap(), (rows, rows));
+        assert!(sku_exists(&db, "S-0").await && sku_exists(&db, "S-4999").await);
     }
 
     #[tokio::test]
