@@ -1,5 +1,5 @@
 //! Hooks: the session and cart contexts, data loading (once, or polled), settled select
-//! choices, the local clock, the document title.
+//! choices, the local clock, the document title, paging kept in the URL.
 
 mod use_cart;
 mod use_load;
@@ -7,6 +7,7 @@ mod use_now;
 mod use_polled;
 mod use_session;
 mod use_settled;
+mod use_url_page;
 
 pub use use_cart::{CartAction, CartContext, CartView, use_cart};
 pub use use_load::{Edit, Load, use_load};
@@ -14,6 +15,7 @@ pub use use_now::use_now;
 pub use use_polled::{use_polled, use_polled_while};
 pub use use_session::{Session, SessionAction, SessionState, use_session};
 pub use use_settled::use_settled;
+pub use use_url_page::{use_clamped_page, use_url_page};
 
 use yew::prelude::*;
 

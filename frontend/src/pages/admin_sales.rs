@@ -9,17 +9,18 @@ use retail_api_types::{
     AdminSale, Discount, FieldProblem, FlashPageQuery, ProductId, ProductQuery, SaleItemRequest, SaleRequest,
     SaleState, SaleUpdateRequest,
 };
-use serde::Serialize;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use super::{AdminNav, Forbidden, page_of};
+use super::{AdminNav, Forbidden};
 use crate::clock::{browser_local_input, browser_local_to_utc, now_utc};
 use crate::components::{
-    AppLink, ErrorBox, FieldErrors, Loading, Pager, SaleClockView, SaleStateTag, Select, past_end,
+    AppLink, ErrorBox, FieldErrors, Loading, Pager, SaleClockView, SaleStateTag, Select,
 };
 use crate::format::{cents_to_decimal, format_money, format_when, parse_price_cents, parse_whole};
-use crate::hooks::{Edit, Load, use_load, use_polled, use_session, use_title};
+use crate::hooks::{
+    Edit, Load, use_clamped_page, use_load, use_polled, use_session, use_title, use_url_page,
+};
 use crate::routes::Route;
 use crate::services::{ApiError, admin, catalog};
 
@@ -269,11 +270,6 @@ impl Reducible for SaleDraft {
 
 // ---------------------------------------------------------------- the list
 
-#[derive(Serialize)]
-struct PageParam {
-    page: u32,
-}
-
 /// `/admin/sales`.
 #[component]
 pub fn AdminSalesPage() -> Html {
@@ -291,9 +287,10 @@ pub fn AdminSalesPage() -> Html {
 #[component]
 fn AdminSales() -> Html {
     let session = use_session();
-    let location = use_location();
+    let _location = use_location();
     let navigator = use_navigator();
-    let page = location.map(|l| page_of(l.query_str())).unwrap_or(1);
+    let paging = use_url_page(Route::AdminSales);
+    let page = paging.page;
     let creating = use_state(|| false);
     let list = {
         let api = session.api.clone();
@@ -301,35 +298,12 @@ fn AdminSales() -> Html {
             admin::sales(&api, &FlashPageQuery { page: Some(page), per_page: Some(PER_PAGE) }).await
         })
     };
-    let navigate = |replace: bool| {
-        let navigator = navigator.clone();
-        Callback::from(move |page: u32| {
-            let Some(nav) = &navigator else { return };
-            let q = PageParam { page };
-            let done = if replace {
-                nav.replace_with_query(&Route::AdminSales, &q)
-            } else {
-                nav.push_with_query(&Route::AdminSales, &q)
-            };
-            if let Err(e) = done {
-                gloo::console::error!(format!("navigation failed: {e}"));
-            }
-        })
-    };
-    let (go, replace) = (navigate(false), navigate(true));
-    let overflow = match list.get() {
-        Load::Ready(l) => past_end(&l.pagination),
+    let pagination = match list.get() {
+        Load::Ready(l) => Some(l.pagination),
         _ => None,
     };
-    use_effect_with(overflow, move |o| {
-        if let Some(last) = *o {
-            replace.emit(last);
-        }
-    });
-    let on_page = Callback::from(move |p| {
-        go.emit(p);
-        gloo::utils::window().scroll_to_with_x_and_y(0.0, 0.0);
-    });
+    let clamping = use_clamped_page(&paging, pagination.as_ref());
+    let on_page = paging.on_page.clone();
     let on_created = {
         let navigator = navigator.clone();
         Callback::from(move |s: AdminSale| {
@@ -345,7 +319,7 @@ fn AdminSales() -> Html {
 
     let table = match list.get() {
         Load::Loading => html! { <Loading /> },
-        Load::Ready(_) if overflow.is_some() => html! { <Loading /> },
+        Load::Ready(_) if clamping => html! { <Loading /> },
         Load::Failed(e) if e.status() == Some(403) => html! { <Forbidden /> },
         Load::Failed(e) => html! { <ErrorBox error={e.clone()} on_retry={list.reloader()} /> },
         Load::Ready(l) if l.items.is_empty() => html! {

@@ -1,21 +1,15 @@
 use retail_api_types::PageQuery;
-use serde::Serialize;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use super::{NeedsLogin, page_of};
-use crate::components::{AppLink, ErrorBox, Loading, Pager, past_end};
+use super::NeedsLogin;
+use crate::components::{AppLink, ErrorBox, Loading, Pager};
 use crate::format::{credit_kind_label, format_delta, format_money, format_when};
-use crate::hooks::{Load, use_load, use_session, use_title};
+use crate::hooks::{Load, use_clamped_page, use_load, use_session, use_title, use_url_page};
 use crate::routes::Route;
 use crate::services::orders;
 
 const PER_PAGE: u32 = 20;
-
-#[derive(Serialize)]
-struct PageParam {
-    page: u32,
-}
 
 /// `/credit`: store-credit balance and its ledger, newest first.
 #[component]
@@ -32,48 +26,26 @@ pub fn CreditPage() -> Html {
 #[component]
 fn CreditView() -> Html {
     let session = use_session();
-    let location = use_location();
-    let navigator = use_navigator();
-    let page = location.map(|l| page_of(l.query_str())).unwrap_or(1);
+    let _location = use_location();
+    let _navigator = use_navigator();
+    let paging = use_url_page(Route::Credit);
+    let page = paging.page;
     let account = {
         let api = session.api.clone();
         use_load(page, move |page| async move {
             orders::credit(&api, &PageQuery { page: Some(page), per_page: Some(PER_PAGE) }).await
         })
     };
-    let navigate = |replace: bool| {
-        let navigator = navigator.clone();
-        Callback::from(move |page: u32| {
-            let Some(nav) = &navigator else { return };
-            let q = PageParam { page };
-            let done = if replace {
-                nav.replace_with_query(&Route::Credit, &q)
-            } else {
-                nav.push_with_query(&Route::Credit, &q)
-            };
-            if let Err(e) = done {
-                gloo::console::error!(format!("navigation failed: {e}"));
-            }
-        })
-    };
-    let (go, replace) = (navigate(false), navigate(true));
-    let overflow = match account.get() {
-        Load::Ready(a) => past_end(&a.pagination),
+    let pagination = match account.get() {
+        Load::Ready(l) => Some(l.pagination),
         _ => None,
     };
-    use_effect_with(overflow, move |o| {
-        if let Some(last) = *o {
-            replace.emit(last);
-        }
-    });
-    let on_page = Callback::from(move |p| {
-        go.emit(p);
-        gloo::utils::window().scroll_to_with_x_and_y(0.0, 0.0);
-    });
+    let clamping = use_clamped_page(&paging, pagination.as_ref());
+    let on_page = paging.on_page.clone();
 
     match account.get() {
         Load::Loading => html! { <Loading /> },
-        Load::Ready(_) if overflow.is_some() => html! { <Loading /> },
+        Load::Ready(_) if clamping => html! { <Loading /> },
         Load::Failed(e) => html! { <ErrorBox error={e.clone()} on_retry={account.reloader()} /> },
         Load::Ready(a) => {
             let cur = a.currency;

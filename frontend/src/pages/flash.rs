@@ -7,18 +7,18 @@ use std::rc::Rc;
 use retail_api_types::{
     FlashPageQuery, FlashReservation, FlashSale, FlashSaleItem, ReserveRequest, SaleState,
 };
-use serde::Serialize;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use super::page_of;
 use crate::clock::{left_after, now_ms, slow_down};
 use crate::components::{
     AppLink, ErrorBox, Loading, Pager, ReservationCard, SaleClockView, SaleStateTag, Select, Thumb,
-    discount_label, past_end, units_left_label,
+    discount_label, units_left_label,
 };
 use crate::format::{count_noun, format_money};
-use crate::hooks::{Load, use_cart, use_now, use_polled, use_session, use_title};
+use crate::hooks::{
+    Load, use_cart, use_clamped_page, use_now, use_polled, use_session, use_title, use_url_page,
+};
 use crate::routes::Route;
 use crate::services::flash;
 use crate::services::idempotency::{Attempt, new_key};
@@ -31,11 +31,6 @@ pub const SALE_REFRESH_MS: u32 = 3_000;
 const PER_PAGE: u32 = 10;
 /// The most units the selector offers at once (the cap and the units left may allow fewer).
 pub const MAX_UNITS_CHOICE: u32 = 10;
-
-#[derive(Serialize)]
-struct PageParam {
-    page: u32,
-}
 
 /// Units a customer may pick for an item: up to the cap, the units left and
 /// [`MAX_UNITS_CHOICE`]; 0 when nothing is left.
@@ -82,9 +77,10 @@ pub fn refusal(status: Option<u16>, code: Option<&str>, retry_after: Option<u32>
 pub fn FlashSalesPage() -> Html {
     use_title("Flash sales");
     let session = use_session();
-    let location = use_location();
-    let navigator = use_navigator();
-    let page = location.map(|l| page_of(l.query_str())).unwrap_or(1);
+    let _location = use_location();
+    let _navigator = use_navigator();
+    let paging = use_url_page(Route::FlashSales);
+    let page = paging.page;
     let list = {
         let api = session.api.clone();
         use_polled(page, LIST_REFRESH_MS, move |page| {
@@ -92,41 +88,18 @@ pub fn FlashSalesPage() -> Html {
             async move { flash::sales(&api, &FlashPageQuery { page: Some(page), per_page: Some(PER_PAGE) }).await }
         })
     };
-    let navigate = |replace: bool| {
-        let navigator = navigator.clone();
-        Callback::from(move |page: u32| {
-            let Some(nav) = &navigator else { return };
-            let q = PageParam { page };
-            let done = if replace {
-                nav.replace_with_query(&Route::FlashSales, &q)
-            } else {
-                nav.push_with_query(&Route::FlashSales, &q)
-            };
-            if let Err(e) = done {
-                gloo::console::error!(format!("navigation failed: {e}"));
-            }
-        })
-    };
-    let (go, replace) = (navigate(false), navigate(true));
-    let overflow = match list.get() {
-        Load::Ready(l) => past_end(&l.pagination),
+    let pagination = match list.get() {
+        Load::Ready(l) => Some(l.pagination),
         _ => None,
     };
-    use_effect_with(overflow, move |o| {
-        if let Some(last) = *o {
-            replace.emit(last);
-        }
-    });
-    let on_page = Callback::from(move |p| {
-        go.emit(p);
-        gloo::utils::window().scroll_to_with_x_and_y(0.0, 0.0);
-    });
+    let clamping = use_clamped_page(&paging, pagination.as_ref());
+    let on_page = paging.on_page.clone();
     let refresh = list.refresher();
     let at_ms = list.at_ms();
 
     let body = match list.get() {
         Load::Loading => html! { <Loading /> },
-        Load::Ready(_) if overflow.is_some() => html! { <Loading /> },
+        Load::Ready(_) if clamping => html! { <Loading /> },
         Load::Failed(e) => html! { <ErrorBox error={e.clone()} on_retry={list.reloader()} /> },
         Load::Ready(l) if l.items.is_empty() => html! {
             <div id="empty" class="empty-state" data-testid="empty">

@@ -4,15 +4,14 @@
 
 use chrono::{DateTime, Utc};
 use retail_api_types::{Notification, NotificationList, NotificationPrefs, NotifyEvent, PageQuery, Role};
-use serde::Serialize;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use super::{NeedsLogin, page_of};
+use super::NeedsLogin;
 use crate::clock::now_utc;
-use crate::components::{ErrorBox, Loading, Pager, past_end, use_notifications};
+use crate::components::{ErrorBox, Loading, Pager, use_notifications};
 use crate::format::format_when;
-use crate::hooks::{Edit, Load, use_load, use_session, use_title};
+use crate::hooks::{Edit, Load, use_clamped_page, use_load, use_session, use_title, use_url_page};
 use crate::routes::Route;
 use crate::services::{ApiError, notifications};
 
@@ -89,11 +88,6 @@ pub fn with_read(list: &mut NotificationList, read: Notification) {
 // The page
 // ---------------------------------------------------------------------------------------------
 
-#[derive(Serialize)]
-struct PageParam {
-    page: u32,
-}
-
 /// `/notifications`.
 #[component]
 pub fn NotificationsPage() -> Html {
@@ -114,9 +108,10 @@ pub fn NotificationsPage() -> Html {
 fn Inbox() -> Html {
     let session = use_session();
     let bell = use_notifications();
-    let location = use_location();
-    let navigator = use_navigator();
-    let page = location.map(|l| page_of(l.query_str())).unwrap_or(1);
+    let _location = use_location();
+    let _navigator = use_navigator();
+    let paging = use_url_page(Route::Notifications);
+    let page = paging.page;
     let list = {
         let api = session.api.clone();
         use_load(page, move |page| async move {
@@ -156,35 +151,12 @@ fn Inbox() -> Html {
         });
     }
 
-    let navigate = |replace: bool| {
-        let navigator = navigator.clone();
-        Callback::from(move |page: u32| {
-            let Some(nav) = &navigator else { return };
-            let q = PageParam { page };
-            let done = if replace {
-                nav.replace_with_query(&Route::Notifications, &q)
-            } else {
-                nav.push_with_query(&Route::Notifications, &q)
-            };
-            if let Err(e) = done {
-                gloo::console::error!(format!("navigation failed: {e}"));
-            }
-        })
-    };
-    let (go, replace) = (navigate(false), navigate(true));
-    let overflow = match list.get() {
-        Load::Ready(l) => past_end(&l.pagination),
+    let pagination = match list.get() {
+        Load::Ready(l) => Some(l.pagination),
         _ => None,
     };
-    use_effect_with(overflow, move |o| {
-        if let Some(last) = *o {
-            replace.emit(last);
-        }
-    });
-    let on_page = Callback::from(move |p| {
-        go.emit(p);
-        gloo::utils::window().scroll_to_with_x_and_y(0.0, 0.0);
-    });
+    let clamping = use_clamped_page(&paging, pagination.as_ref());
+    let on_page = paging.on_page.clone();
 
     // One notification read (opened, or "Mark read"): the row and the count change at once.
     let on_read = {
@@ -272,7 +244,7 @@ fn Inbox() -> Html {
     let now = now_utc();
     let body = match list.get() {
         Load::Loading => html! { <Loading /> },
-        Load::Ready(_) if overflow.is_some() => html! { <Loading /> },
+        Load::Ready(_) if clamping => html! { <Loading /> },
         Load::Failed(e) => html! { <ErrorBox error={e.clone()} on_retry={list.reloader()} /> },
         Load::Ready(l) if l.items.is_empty() => html! {
             <div id="empty" class="empty-state" data-testid="empty">

@@ -1,24 +1,16 @@
 use retail_api_types::{Order, OrderAction, OrderId, PageQuery};
-use serde::Serialize;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
 use super::staff_orders::StaffActions;
-use super::{NeedsLogin, bind_input, may_return, page_of};
-use crate::components::{
-    AppLink, ErrorBox, FieldErrors, Loading, MoneyRow, Pager, StateTag, Thumb, past_end,
-};
+use super::{NeedsLogin, bind_input, may_return};
+use crate::components::{AppLink, ErrorBox, FieldErrors, Loading, MoneyRow, Pager, StateTag, Thumb};
 use crate::format::{count_items, format_money, format_when};
-use crate::hooks::{Edit, Load, use_load, use_session, use_title};
+use crate::hooks::{Edit, Load, use_clamped_page, use_load, use_session, use_title, use_url_page};
 use crate::routes::Route;
 use crate::services::{ApiError, orders};
 
 const PER_PAGE: u32 = 20;
-
-#[derive(Serialize)]
-struct PageParam {
-    page: u32,
-}
 
 /// Units across an order's lines.
 pub fn units(order: &Order) -> u32 {
@@ -40,48 +32,26 @@ pub fn OrdersPage() -> Html {
 #[component]
 fn OwnOrders() -> Html {
     let session = use_session();
-    let location = use_location();
-    let navigator = use_navigator();
-    let page = location.map(|l| page_of(l.query_str())).unwrap_or(1);
+    let _location = use_location();
+    let _navigator = use_navigator();
+    let paging = use_url_page(Route::Orders);
+    let page = paging.page;
     let list = {
         let api = session.api.clone();
         use_load(page, move |page| async move {
             orders::list(&api, &PageQuery { page: Some(page), per_page: Some(PER_PAGE) }).await
         })
     };
-    let navigate = |replace: bool| {
-        let navigator = navigator.clone();
-        Callback::from(move |page: u32| {
-            let Some(nav) = &navigator else { return };
-            let q = PageParam { page };
-            let done = if replace {
-                nav.replace_with_query(&Route::Orders, &q)
-            } else {
-                nav.push_with_query(&Route::Orders, &q)
-            };
-            if let Err(e) = done {
-                gloo::console::error!(format!("navigation failed: {e}"));
-            }
-        })
-    };
-    let (go, replace) = (navigate(false), navigate(true));
-    let overflow = match list.get() {
-        Load::Ready(l) => past_end(&l.pagination),
+    let pagination = match list.get() {
+        Load::Ready(l) => Some(l.pagination),
         _ => None,
     };
-    use_effect_with(overflow, move |o| {
-        if let Some(last) = *o {
-            replace.emit(last);
-        }
-    });
-    let on_page = Callback::from(move |p| {
-        go.emit(p);
-        gloo::utils::window().scroll_to_with_x_and_y(0.0, 0.0);
-    });
+    let clamping = use_clamped_page(&paging, pagination.as_ref());
+    let on_page = paging.on_page.clone();
 
     match list.get() {
         Load::Loading => html! { <Loading /> },
-        Load::Ready(_) if overflow.is_some() => html! { <Loading /> },
+        Load::Ready(_) if clamping => html! { <Loading /> },
         Load::Failed(e) => html! { <ErrorBox error={e.clone()} on_retry={list.reloader()} /> },
         Load::Ready(l) if l.items.is_empty() => html! {
             <div id="empty" class="empty-state" data-testid="empty">
@@ -349,7 +319,7 @@ fn CustomerCancel(props: &CustomerCancelProps) -> Html {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::pages::page_of;
 
     #[test]
     fn pages_come_from_the_query() {

@@ -6,14 +6,13 @@ use retail_api_types::{
     Condition, Disposition, GoodsOutcome, OrderState, PageQuery, ReturnReason, Rma, RmaAction,
     RmaActionRequest, RmaEvent, RmaId, RmaPhoto, RmaStage,
 };
-use serde::Serialize;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use super::{NeedsLogin, bind_input, page_of};
-use crate::components::{AppLink, ErrorBox, FieldErrors, Loading, MoneyRow, Pager, Select, past_end};
+use super::{NeedsLogin, bind_input};
+use crate::components::{AppLink, ErrorBox, FieldErrors, Loading, MoneyRow, Pager, Select};
 use crate::format::{cents_to_decimal, count_items, format_money, format_when, parse_price_cents};
-use crate::hooks::{Edit, Load, use_load, use_session, use_title};
+use crate::hooks::{Edit, Load, use_clamped_page, use_load, use_session, use_title, use_url_page};
 use crate::routes::Route;
 use crate::services::{ApiError, returns};
 
@@ -323,12 +322,6 @@ pub fn RmaStageTag(props: &RmaStageTagProps) -> Html {
     }
 }
 
-/// `/returns?page=`.
-#[derive(Serialize)]
-struct PageParam {
-    page: u32,
-}
-
 // ---------------------------------------------------------------------------------------------
 // `/returns`
 // ---------------------------------------------------------------------------------------------
@@ -348,48 +341,26 @@ pub fn ReturnsPage() -> Html {
 #[component]
 fn OwnReturns() -> Html {
     let session = use_session();
-    let location = use_location();
-    let navigator = use_navigator();
-    let page = location.map(|l| page_of(l.query_str())).unwrap_or(1);
+    let _location = use_location();
+    let _navigator = use_navigator();
+    let paging = use_url_page(Route::Returns);
+    let page = paging.page;
     let list = {
         let api = session.api.clone();
         use_load(page, move |page| async move {
             returns::list(&api, &PageQuery { page: Some(page), per_page: Some(PER_PAGE) }).await
         })
     };
-    let navigate = |replace: bool| {
-        let navigator = navigator.clone();
-        Callback::from(move |page: u32| {
-            let Some(nav) = &navigator else { return };
-            let q = PageParam { page };
-            let done = if replace {
-                nav.replace_with_query(&Route::Returns, &q)
-            } else {
-                nav.push_with_query(&Route::Returns, &q)
-            };
-            if let Err(e) = done {
-                gloo::console::error!(format!("navigation failed: {e}"));
-            }
-        })
-    };
-    let (go, replace) = (navigate(false), navigate(true));
-    let overflow = match list.get() {
-        Load::Ready(l) => past_end(&l.pagination),
+    let pagination = match list.get() {
+        Load::Ready(l) => Some(l.pagination),
         _ => None,
     };
-    use_effect_with(overflow, move |o| {
-        if let Some(last) = *o {
-            replace.emit(last);
-        }
-    });
-    let on_page = Callback::from(move |p| {
-        go.emit(p);
-        gloo::utils::window().scroll_to_with_x_and_y(0.0, 0.0);
-    });
+    let clamping = use_clamped_page(&paging, pagination.as_ref());
+    let on_page = paging.on_page.clone();
 
     match list.get() {
         Load::Loading => html! { <Loading /> },
-        Load::Ready(_) if overflow.is_some() => html! { <Loading /> },
+        Load::Ready(_) if clamping => html! { <Loading /> },
         Load::Failed(e) => html! { <ErrorBox error={e.clone()} on_retry={list.reloader()} /> },
         Load::Ready(l) if l.items.is_empty() => html! {
             <div id="empty" class="empty-state" data-testid="empty">
